@@ -1,0 +1,135 @@
+# stream-core monorepo: `make demo` and `make test` bootstrap everything they need
+# (a Python >= 3.11 virtualenv in .venv, node packages in node_modules) on first use, and
+# do nothing extra when nothing changed (stamp files). `make help` lists the targets.
+#
+# Serverless Framework v3 runs without AWS credentials or a login for `sls package`; we
+# still switch off its telemetry and update notices so it never reaches for the network:
+#   SLS_TELEMETRY_DISABLED=1  SLS_NOTIFICATIONS_MODE=off
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+MAKEFLAGS += --no-builtin-rules --no-print-directory
+
+PYTHON ?= python3
+VENV := .venv
+BENCH_VENV := .venv-bench
+BIN := $(VENV)/bin
+
+# Python packages installed editable into .venv. Add libs/stream-local (and a service
+# package, if it needs installing) here when it exists.
+PY_PACKAGES := libs/stream-core
+PY_MANIFESTS := pyproject.toml $(addsuffix /pyproject.toml,$(PY_PACKAGES))
+
+# pip that understands PEP 735 `--group`.
+PIP_SPEC := pip>=25.1,<27
+
+# Pass extra arguments to pytest: make test PYTEST_ARGS="-k kinesis -x"
+PYTEST_ARGS ?=
+
+# Benchmark scripts: every bench/*.py except helpers named _*.py.
+BENCH_SCRIPTS := $(filter-out bench/_%,$(sort $(wildcard bench/*.py)))
+
+export SLS_TELEMETRY_DISABLED := 1
+export SLS_NOTIFICATIONS_MODE := off
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help venv node test lint fmt typecheck demo bench clean
+
+help: ## list the targets
+	@echo "stream-core: make <target>"
+	@echo
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-10s %s\n", $$1, $$2}'
+	@echo
+	@echo "Requirements: Python >= 3.11 (PYTHON=$(PYTHON)), node >= 20, npm. No AWS account, no Docker."
+
+# ---------------------------------------------------------------------------------------
+# Bootstrap
+
+# Fails with a clear message unless $(1) is a Python >= 3.11; $(2) says what to do instead.
+define require_python
+	@command -v $(1) >/dev/null 2>&1 || { echo "error: '$(1)' not found; Python >= 3.11 is required: $(2)" >&2; exit 1; }
+	@$(1) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "error: Python >= 3.11 is required, but $(1) is $$($(1) -V 2>&1): $(2)" >&2; exit 1; }
+endef
+USE_OTHER_PYTHON := install it, or run make PYTHON=/path/to/python3.11
+REBUILD_VENV = remove $(1) (make clean) and run make again, with PYTHON=/path/to/python3.11 if needed
+
+venv: $(VENV)/.installed ## create .venv with stream-core (editable) and the dev tools
+	@:
+
+$(VENV)/pyvenv.cfg:
+	$(call require_python,$(PYTHON),$(USE_OTHER_PYTHON))
+	@echo "==> creating virtualenv $(VENV) ($$($(PYTHON) -V 2>&1))"
+	@$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(VENV)/pyvenv.cfg $(PY_MANIFESTS)
+	$(call require_python,$(BIN)/python,$(call REBUILD_VENV,$(VENV)))
+	@echo "==> installing $(PIP_SPEC), $(PY_PACKAGES) (editable) and the dev group into $(VENV)"
+	@$(BIN)/python -m pip install --quiet --upgrade '$(PIP_SPEC)'
+	@$(BIN)/python -m pip install --quiet $(addprefix -e ,$(PY_PACKAGES)) --group dev
+	@touch $@
+
+node: node_modules/.package-lock.json ## install node packages (serverless v3) with npm ci
+	@:
+
+# npm writes node_modules/.package-lock.json on every install; it doubles as the stamp.
+node_modules/.package-lock.json: package-lock.json package.json
+	@command -v node >/dev/null 2>&1 || { echo "error: node not found; install node >= 20 and npm" >&2; exit 1; }
+	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' || { echo "error: node >= 20 is required, found $$(node --version)" >&2; exit 1; }
+	@echo "==> installing node packages (npm ci)"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# ---------------------------------------------------------------------------------------
+# Everyday targets
+
+test: venv node ## ruff, then every test (pytest)
+	@echo "==> ruff check"
+	@$(BIN)/ruff check .
+	@echo "==> pytest"
+	@$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: venv ## ruff check (no changes made)
+	@echo "==> ruff check"
+	@$(BIN)/ruff check .
+
+fmt: venv ## ruff format + ruff check --fix (rewrites files)
+	@echo "==> ruff format"
+	@$(BIN)/ruff format .
+	@$(BIN)/ruff check --fix .
+
+typecheck: $(VENV)/.typecheck ## mypy on libs/stream-core/src (optional, not part of test)
+	@echo "==> mypy"
+	@$(BIN)/mypy libs/stream-core/src
+
+$(VENV)/.typecheck: $(VENV)/.installed
+	@echo "==> installing the typecheck group into $(VENV)"
+	@$(BIN)/python -m pip install --quiet --group typecheck
+	@touch $@
+
+demo: venv ## run the local demo (examples/demo.py)
+	@echo "==> examples/demo.py"
+	@$(BIN)/python examples/demo.py
+
+# The bench group (aws-lambda-stream 1.4.0) pins reactivex<5 while stream-core allows newer,
+# so it gets its own virtualenv and never changes what `make test` runs against.
+bench: $(BENCH_VENV)/.installed ## run every bench/*.py (own venv: .venv-bench)
+	@$(if $(BENCH_SCRIPTS),,echo "no bench/*.py yet")
+	@for f in $(BENCH_SCRIPTS); do echo "==> $$f"; $(BENCH_VENV)/bin/python "$$f"; done
+
+$(BENCH_VENV)/pyvenv.cfg:
+	$(call require_python,$(PYTHON),$(USE_OTHER_PYTHON))
+	@echo "==> creating virtualenv $(BENCH_VENV) ($$($(PYTHON) -V 2>&1))"
+	@$(PYTHON) -m venv $(BENCH_VENV)
+
+$(BENCH_VENV)/.installed: $(BENCH_VENV)/pyvenv.cfg $(PY_MANIFESTS)
+	@echo "==> installing $(PY_PACKAGES) (editable), the dev and bench groups into $(BENCH_VENV)"
+	@$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade '$(PIP_SPEC)'
+	@$(BENCH_VENV)/bin/python -m pip install --quiet $(addprefix -e ,$(PY_PACKAGES)) --group dev --group bench
+	@touch $@
+
+clean: ## remove virtualenvs, node_modules and caches
+	@echo "==> removing $(VENV) $(BENCH_VENV) node_modules and caches"
+	@rm -rf $(VENV) $(BENCH_VENV) node_modules .pytest_cache .ruff_cache .mypy_cache
+	@find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
