@@ -1,0 +1,56 @@
+"""One boto3 client per (service, region, endpoint, config) per process, created lazily.
+
+Creating a client costs tens of milliseconds; Lambda keeps the process warm between
+invocations, so clients are created on first use and reused. boto3 itself honours
+``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_<SERVICE>`` (the local runtime points them at
+moto). boto3 is imported here, on first use, not when a handler module is imported.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+__all__ = ["default_config", "shared_client"]
+
+_lock = threading.Lock()
+_clients: dict[tuple[Any, ...], Any] = {}
+
+
+def default_config() -> Any:
+    """botocore ``Config`` for connectors: standard retries (throttling and 5xx) and
+    timeouts that fail fast enough for a Lambda; pool sized for concurrent batches."""
+    from botocore.config import Config
+
+    return Config(
+        retries={"mode": "standard", "max_attempts": 3},
+        connect_timeout=5,
+        read_timeout=30,
+        max_pool_connections=32,
+    )
+
+
+def shared_client(service: str, config: Any = None) -> Any:
+    """The process-wide client for ``service`` with ``config`` (default: ``default_config``).
+
+    The cache key includes the region and endpoint taken from the environment now, so a test
+    that points ``AWS_ENDPOINT_URL`` elsewhere gets a fresh client.
+    """
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    endpoint = os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}") or os.environ.get(
+        "AWS_ENDPOINT_URL"
+    )
+    key = (service, region, endpoint, id(config))
+    client = _clients.get(key)
+    if client is None:
+        with _lock:
+            client = _clients.get(key)
+            if client is None:
+                import boto3
+
+                client = boto3.session.Session().client(
+                    service, region_name=region, config=config or default_config()
+                )
+                _clients[key] = client
+    return client
