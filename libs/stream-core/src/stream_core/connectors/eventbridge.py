@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._client import shared_client
 from ..utils.concurrency import DEFAULT_MAX_IN_FLIGHT, map_bounded
+from ._client import shared_client
 from ._retry import RETRYABLE_CODES, RetryPolicy, is_retryable
 
 __all__ = [

@@ -58,10 +58,10 @@ def to_uow(
     event does not carry them, so every rule can rely on them. The payload dict is reused,
     not copied.
     """
-    if type(event) is not dict:  # noqa: E721 - json gives exact dicts; this is the hot path
+    if type(event) is not dict:
         return malformed(record, f"event payload is a {type(event).__name__}, not an object")
     event_type = event.get("type")
-    if not event_type or type(event_type) is not str:  # noqa: E721 - a non-empty str only
+    if not event_type or type(event_type) is not str:
         return malformed(record, "event has no 'type' string")
     if "id" not in event:
         event["id"] = default_id

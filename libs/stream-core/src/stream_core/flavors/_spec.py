@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-__all__ = ["FlavorSpec", "FieldCheck", "flavor", "spec_of"]
+__all__ = ["FieldCheck", "FlavorSpec", "flavor", "spec_of"]
 
 #: A field check: a type, ``callable`` (the builtin, meaning "must be callable"), a tuple
 #: of those (any may match), or ``None`` (any value).

@@ -29,7 +29,7 @@ from reactivex import Observable
 from reactivex import operators as ops
 
 from ..errors import RecordError
-from ..utils.filters import on_content, on_event_type
+from ..utils.filters import on_content, on_event_type, skip_event_type_filter
 from ..utils.operators import rx_filter, rx_map, split_buffer
 from ..utils.opt import publish as default_publish
 from ..utils.print import print_end_pipeline, print_start_pipeline, rule_logger
@@ -57,7 +57,7 @@ Operator = Callable[[Observable[Any]], Observable[Any]]
 def task(rule: Mapping[str, Any]) -> Operator:
     """Build the task operator for ``rule``."""
     steps = [
-        rx_filter(on_event_type(rule)),
+        _event_type(rule),
         _trace(rule, print_start_pipeline),
         _content(rule),
         _execute(rule),
@@ -71,6 +71,10 @@ def task(rule: Mapping[str, Any]) -> Operator:
         return source.pipe(*active)
 
     return operator
+
+
+def _event_type(rule: Mapping[str, Any]) -> Operator | None:
+    return None if skip_event_type_filter(rule) else rx_filter(on_event_type(rule))
 
 
 def _trace(rule: Mapping[str, Any], printer: Callable[..., Any]) -> Operator | None:

@@ -33,6 +33,7 @@ from ..errors import ConfigurationError
 from ..faults import FaultCollector
 from ..utils.concurrency import map_bounded
 from ..utils.eventbridge import EventBridgePublisher
+from ..utils.filters import ROUTED
 from ..utils.opt import DEFAULT_OPTIONS
 from .rules import Pipeline
 
@@ -88,9 +89,7 @@ class StreamPipeline:
         self._everything: list[str] = []
         for pipeline_id, pipeline in self.pipelines.items():
             matcher = pipeline.matcher if isinstance(pipeline, Pipeline) else None
-            if isinstance(pipeline, Pipeline) and matcher is None:
-                self._everything.append(pipeline_id)
-            elif matcher is None:  # a hand-made factory: it filters for itself
+            if (isinstance(pipeline, Pipeline) and matcher is None) or matcher is None:
                 self._everything.append(pipeline_id)
             elif matcher.types is not None:
                 for event_type in matcher.types:
@@ -126,10 +125,11 @@ class StreamPipeline:
         self, uows: Iterable[dict[str, Any]], collector: FaultCollector, result: BatchResult
     ) -> dict[str, list[dict[str, Any]]]:
         routes: dict[str, list[dict[str, Any]]] = {pid: [] for pid in self.pipelines}
-        by_type = self._by_type
         dynamic = self._dynamic
         everything = [routes[pid] for pid in self._everything]
-        indexed = {event_type: [routes[pid] for pid in pids] for event_type, pids in by_type.items()}
+        indexed = {
+            event_type: [routes[pid] for pid in pids] for event_type, pids in self._by_type.items()
+        }
         count = 0
         for uow in uows:
             count += 1
@@ -181,8 +181,10 @@ class StreamPipeline:
 
             items = routes[pipeline_id]
             try:
-                operator = self.pipelines[pipeline_id]({**options, "id": pipeline_id})
-                source = reactivex.from_iterable({**uow, "pipeline": pipeline_id} for uow in items)
+                pipeline = self.pipelines[pipeline_id]
+                routed = isinstance(pipeline, Pipeline) and pipeline.matcher is not None
+                operator = pipeline({**options, "id": pipeline_id, ROUTED: routed})
+                source = reactivex.from_iterable(_copies(items, pipeline_id))
                 source.pipe(operator).subscribe(emit, fail, done.set)
             except Exception as err:  # raised while building or subscribing the rule
                 fail(err)
@@ -235,3 +237,11 @@ class StreamPipeline:
             record = fault["uow"].get("record")
             if record is not None:
                 result.retry_records.append(record)
+
+
+def _copies(uows: list[dict[str, Any]], pipeline_id: str) -> Iterable[dict[str, Any]]:
+    """Each rule gets its own shallow copy of a UOW, tagged with the rule id."""
+    for uow in uows:
+        copy = uow.copy()
+        copy["pipeline"] = pipeline_id
+        yield copy

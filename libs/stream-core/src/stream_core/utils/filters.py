@@ -14,7 +14,11 @@ from typing import Any
 from ..filters.content import compile_filters
 from ..filters.event_type import event_type_matcher
 
-__all__ = ["on_content", "on_event_type"]
+__all__ = ["ROUTED", "on_content", "on_event_type", "skip_event_type_filter"]
+
+#: Option set by ``StreamPipeline`` when it already delivers a rule only the UOWs whose event
+#: type matches: the flavor may then leave its own event-type filter out of the pipe.
+ROUTED = "_stream_core_routed_by_event_type"
 
 
 def _always(_uow: Any) -> bool:
@@ -32,3 +36,8 @@ def on_event_type(rule: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], bool
 def on_content(rule: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], bool]:
     """Predicate: the UOW passes every filter in ``rule['filters']``."""
     return compile_filters(rule) or _always
+
+
+def skip_event_type_filter(rule: Mapping[str, Any]) -> bool:
+    """Whether the rule's UOWs were already matched on ``event_type`` by the router."""
+    return bool(rule.get(ROUTED))
