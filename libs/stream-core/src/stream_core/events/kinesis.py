@@ -42,7 +42,7 @@ def from_kinesis(event: Mapping[str, Any]) -> list[Uow]:
         except (KeyError, TypeError, ValueError, binascii.Error) as err:
             append(malformed(record, f"kinesis record data is not base64 JSON: {err}", err))
             continue
-        if type(payload) is not dict or type(payload.get("type")) is not str:
+        if type(payload) is not dict or not payload.get("type") or type(payload["type"]) is not str:
             append(to_uow(record, payload, default_id=None, default_timestamp=None))
             continue
         if "id" not in payload:
