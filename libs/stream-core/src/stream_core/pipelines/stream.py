@@ -194,6 +194,7 @@ class StreamPipeline:
             if on_completed is not None:
                 on_completed(pipeline_id)
 
+        result.outputs = dict.fromkeys(routes, 0)
         active = [pid for pid, items in routes.items() if items]
         for pid in routes:
             if pid not in active and on_completed is not None:
