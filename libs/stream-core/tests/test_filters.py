@@ -21,7 +21,9 @@ def test_get_path_walks_dicts_and_lists():
 
 
 def test_dict_filter_matches_all_paths():
-    matches = compile_dict_filter({"detail.state.value": "ALARM", "detail.previousState.value": "OK"})
+    matches = compile_dict_filter(
+        {"detail.state.value": "ALARM", "detail.previousState.value": "OK"}
+    )
     assert matches(UOW["event"]) is True
     assert compile_dict_filter({"detail.state.value": "OK"})(UOW["event"]) is False
     assert compile_dict_filter({"detail.nope": None})(UOW["event"]) is False  # absent != None

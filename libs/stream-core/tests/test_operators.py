@@ -1,5 +1,5 @@
-import reactivex
 import pytest
+import reactivex
 from reactivex import operators as ops
 
 from stream_core.errors import ConfigurationError
@@ -70,7 +70,7 @@ def test_faulty_tags_the_uow_for_plain_operators():
         wrapped({"n": 1})
     assert info.value.uow == {"n": 1}
     # and in a plain map the error still ends the stream, carrying the uow
-    out, errors = run(reactivex.from_iterable([{"n": 1}]), ops.map(wrapped))
+    _out, errors = run(reactivex.from_iterable([{"n": 1}]), ops.map(wrapped))
     assert errors[0].uow == {"n": 1}
 
 

@@ -9,8 +9,8 @@ from stream_core.events.kinesis import from_kinesis, to_kinesis_records
 from stream_core.flavors.task import task
 from stream_core.pipelines import StreamPipeline, initialize_from
 from stream_core.testing import MemoryPublisher
-from stream_core.utils.operators import rx_filter, rx_map
 from stream_core.utils.filters import on_event_type
+from stream_core.utils.operators import rx_filter, rx_map
 
 
 def events(n, event_type="thing-created", **extra):
@@ -96,7 +96,7 @@ def test_malformed_records_become_faults_and_others_go_on():
     event = to_kinesis_records(events(3))
     event["Records"][1]["kinesis"]["data"] = "not base64!"
     uows = from_kinesis(event)
-    out, result, sink = run(
+    _out, result, sink = run(
         [{"id": "t", "flavor": task, "event_type": "thing-created", "execute": record}], uows
     )
     assert result.outputs == {"t": 2}

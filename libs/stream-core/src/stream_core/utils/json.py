@@ -1,7 +1,8 @@
 """JSON encoding for events: the types DynamoDB and Python hand us, written compactly.
 
 ``Decimal`` becomes an int when integral and a float otherwise; ``set`` becomes a sorted
-list when sortable; ``datetime``/``date`` become ISO-8601 strings; ``bytes`` become base64.
+list when sortable; ``datetime``/``date`` become ISO-8601 strings; ``bytes`` (and DynamoDB
+``Binary``) become base64.
 Anything else raises ``TypeError`` (a fault for that record, never a silent ``str()``).
 """
 
@@ -29,6 +30,9 @@ def default(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, (bytes, bytearray)):
         return base64.b64encode(value).decode("ascii")
+    binary = getattr(value, "value", None)  # boto3.dynamodb.types.Binary, without importing it
+    if isinstance(binary, (bytes, bytearray)):
+        return base64.b64encode(binary).decode("ascii")
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
