@@ -179,3 +179,11 @@ def test_concurrency_bound_is_respected(event_bus, max_in_flight):
     connector = EventBridgeConnector(client=client, retry=NO_WAIT, max_in_flight=max_in_flight)
     assert connector.put_events([entry(i) for i in range(100)]) == []
     assert peak[0] == max_in_flight
+
+
+def test_chunk_respects_both_limits_and_order():
+    from stream_core.connectors import chunk
+
+    requests, too_large = chunk([5, 5, 5, 20, 1, 1, 1, 1], max_entries=3, max_bytes=12)
+    assert requests == [[0, 1], [2, 4, 5], [6, 7]]
+    assert too_large == [3]

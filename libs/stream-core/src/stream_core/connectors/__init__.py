@@ -1,8 +1,21 @@
 """Connectors: one module per AWS service, each a thin boto3 wrapper that batches to the
 API's limits, retries partial failures with jittered backoff, bounds concurrent calls and
-counts them. Clients are created lazily and reused across warm invocations."""
+counts them. Clients are created lazily and reused across warm invocations.
 
-from ._retry import RetryPolicy, is_retryable
-from .eventbridge import EventBridgeConnector, FailedEntry
+The batched-write algorithm lives in ``_batch.BatchWriter``; a connector supplies the call
+and how to read failed entries from its response.
+"""
 
-__all__ = ["EventBridgeConnector", "FailedEntry", "RetryPolicy", "is_retryable"]
+from ._batch import BatchWriter, FailedEntry, chunk
+from ._retry import RETRYABLE_CODES, RetryPolicy, is_retryable
+from .eventbridge import EventBridgeConnector
+
+__all__ = [
+    "RETRYABLE_CODES",
+    "BatchWriter",
+    "EventBridgeConnector",
+    "FailedEntry",
+    "RetryPolicy",
+    "chunk",
+    "is_retryable",
+]

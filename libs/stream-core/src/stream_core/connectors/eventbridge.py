@@ -15,14 +15,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from ..utils.concurrency import DEFAULT_MAX_IN_FLIGHT, map_bounded
+from ..utils.concurrency import DEFAULT_MAX_IN_FLIGHT
+from ._batch import BatchWriter, EntryFailure, FailedEntry
 from ._client import shared_client
-from ._retry import RETRYABLE_CODES, RetryPolicy, is_retryable
+from ._retry import RetryPolicy
 
 __all__ = [
     "MAX_ENTRIES_PER_REQUEST",
@@ -34,17 +33,6 @@ __all__ = [
 
 MAX_ENTRIES_PER_REQUEST = 10
 MAX_REQUEST_BYTES = 256 * 1024
-
-
-@dataclass(frozen=True)
-class FailedEntry:
-    """An entry that could not be put: its position in the input, the entry, and why."""
-
-    index: int
-    entry: dict[str, Any]
-    code: str
-    message: str
-    retryable: bool
 
 
 def _utf8_len(text: str | None) -> int:
@@ -82,10 +70,14 @@ class EventBridgeConnector:
     ) -> None:
         self._client = client
         self._config = config
-        self.retry = retry or RetryPolicy()
-        self.max_in_flight = max_in_flight
-        self.calls = 0
-        self._calls_lock = threading.Lock()
+        self._writer = BatchWriter(
+            self._send,
+            max_entries=MAX_ENTRIES_PER_REQUEST,
+            max_bytes=MAX_REQUEST_BYTES,
+            size_of=entry_size,
+            retry=retry or RetryPolicy(),
+            max_in_flight=max_in_flight,
+        )
 
     @property
     def client(self) -> Any:
@@ -93,79 +85,21 @@ class EventBridgeConnector:
             self._client = shared_client("events", self._config)
         return self._client
 
+    @property
+    def calls(self) -> int:
+        """PutEvents requests made so far (retries included)."""
+        return self._writer.calls
+
     def put_events(self, entries: Sequence[dict[str, Any]]) -> list[FailedEntry]:
         """Put all ``entries``; return those that still failed, ordered by index."""
-        failed: list[FailedEntry] = []
-        chunks: list[list[int]] = []
-        current: list[int] = []
-        current_bytes = 0
-        for index, entry in enumerate(entries):
-            size = entry_size(entry)
-            if size > MAX_REQUEST_BYTES:
-                failed.append(
-                    FailedEntry(
-                        index,
-                        entry,
-                        "EntryTooLarge",
-                        f"entry is {size} bytes; PutEvents takes at most {MAX_REQUEST_BYTES}",
-                        False,
-                    )
-                )
-                continue
-            if current and (
-                len(current) == MAX_ENTRIES_PER_REQUEST or current_bytes + size > MAX_REQUEST_BYTES
-            ):
-                chunks.append(current)
-                current, current_bytes = [], 0
-            current.append(index)
-            current_bytes += size
-        if current:
-            chunks.append(current)
+        return self._writer.write(entries)
 
-        for chunk_failures in map_bounded(
-            lambda chunk: self._put_chunk(entries, chunk), chunks, self.max_in_flight
-        ):
-            failed.extend(chunk_failures)
-        failed.sort(key=lambda f: f.index)
-        return failed
-
-    def _put_chunk(self, entries: Sequence[dict[str, Any]], chunk: list[int]) -> list[FailedEntry]:
-        pending = chunk
-        final: list[FailedEntry] = []
-        for attempt in range(self.retry.max_attempts):
-            if attempt:
-                self.retry.backoff(attempt - 1)
-            last_attempt = attempt == self.retry.max_attempts - 1
-            try:
-                with self._calls_lock:
-                    self.calls += 1
-                response = self.client.put_events(Entries=[entries[i] for i in pending])
-            except Exception as err:
-                retryable = is_retryable(err)
-                if not retryable or last_attempt:
-                    code = getattr(err, "response", {}).get("Error", {}).get("Code") or type(
-                        err
-                    ).__name__
-                    final.extend(
-                        FailedEntry(i, entries[i], code, str(err), retryable) for i in pending
-                    )
-                    return final
-                continue
-            if not response.get("FailedEntryCount"):
-                return final
-            retry_next: list[int] = []
-            for i, result in zip(pending, response.get("Entries", ()), strict=False):
-                code = result.get("ErrorCode")
-                if not code:
-                    continue
-                retryable = code in RETRYABLE_CODES
-                if retryable and not last_attempt:
-                    retry_next.append(i)
-                else:
-                    final.append(
-                        FailedEntry(i, entries[i], code, result.get("ErrorMessage", ""), retryable)
-                    )
-            if not retry_next:
-                return final
-            pending = retry_next
-        return final
+    def _send(self, entries: list[dict[str, Any]]) -> list[EntryFailure]:
+        response = self.client.put_events(Entries=entries)
+        if not response.get("FailedEntryCount"):
+            return []
+        return [
+            (position, result["ErrorCode"], result.get("ErrorMessage", ""))
+            for position, result in enumerate(response.get("Entries", ()))
+            if result.get("ErrorCode")
+        ]

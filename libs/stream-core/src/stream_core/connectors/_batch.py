@@ -1,0 +1,146 @@
+"""The shape every batched AWS write shares (PutEvents, PutRecords, PutRecordBatch,
+SendMessageBatch, PublishBatch, BatchWriteItem):
+
+1. split entries into requests of at most ``max_entries`` entries and ``max_bytes`` bytes
+   (an entry larger than ``max_bytes`` alone fails at once, without a call);
+2. send the requests concurrently, at most ``max_in_flight`` at a time;
+3. retry only the entries the service reports as failed with a transient code, and whole
+   requests that failed with a transient error, with jittered backoff, up to the policy's
+   attempts;
+4. return what still failed as ``FailedEntry`` values, by input position.
+
+A connector supplies ``send(entries) -> [(position_in_request, code, message), ...]``
+listing the entries that failed in that request (an empty list when all went through).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..utils.concurrency import map_bounded
+from ._retry import RETRYABLE_CODES, RetryPolicy, is_retryable
+
+__all__ = ["BatchWriter", "EntryFailure", "FailedEntry", "chunk"]
+
+#: A failure inside one request: (position in that request, error code, message).
+EntryFailure = tuple[int, str, str]
+
+
+@dataclass(frozen=True)
+class FailedEntry:
+    """An entry that could not be written: its position in the input, the entry, and why."""
+
+    index: int
+    entry: Any
+    code: str
+    message: str
+    retryable: bool
+
+
+def chunk(
+    sizes: Sequence[int], max_entries: int, max_bytes: int
+) -> tuple[list[list[int]], list[int]]:
+    """Group positions into requests within both limits, keeping order.
+
+    Returns the requests and the positions too large to send at all.
+    """
+    requests: list[list[int]] = []
+    too_large: list[int] = []
+    current: list[int] = []
+    current_bytes = 0
+    for index, size in enumerate(sizes):
+        if size > max_bytes:
+            too_large.append(index)
+            continue
+        if current and (len(current) == max_entries or current_bytes + size > max_bytes):
+            requests.append(current)
+            current, current_bytes = [], 0
+        current.append(index)
+        current_bytes += size
+    if current:
+        requests.append(current)
+    return requests, too_large
+
+
+class BatchWriter:
+    """Runs the batched-write algorithm above for one connector's ``send``."""
+
+    def __init__(
+        self,
+        send: Callable[[list[Any]], list[EntryFailure]],
+        *,
+        max_entries: int,
+        max_bytes: int,
+        size_of: Callable[[Any], int],
+        retry: RetryPolicy,
+        max_in_flight: int,
+        retryable_codes: frozenset[str] = RETRYABLE_CODES,
+    ) -> None:
+        self.send = send
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.size_of = size_of
+        self.retry = retry
+        self.max_in_flight = max_in_flight
+        self.retryable_codes = retryable_codes
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def write(self, entries: Sequence[Any]) -> list[FailedEntry]:
+        """Write all ``entries``; return those that still failed, ordered by index."""
+        requests, too_large = chunk(
+            [self.size_of(e) for e in entries], self.max_entries, self.max_bytes
+        )
+        failed = [
+            FailedEntry(
+                i,
+                entries[i],
+                "EntryTooLarge",
+                f"entry is {self.size_of(entries[i])} bytes; a request takes at most "
+                f"{self.max_bytes}",
+                False,
+            )
+            for i in too_large
+        ]
+        for request_failures in map_bounded(
+            lambda request: self._write_request(entries, request), requests, self.max_in_flight
+        ):
+            failed.extend(request_failures)
+        failed.sort(key=lambda f: f.index)
+        return failed
+
+    def _write_request(self, entries: Sequence[Any], request: list[int]) -> list[FailedEntry]:
+        pending = request
+        final: list[FailedEntry] = []
+        attempts = self.retry.max_attempts
+        for attempt in range(attempts):
+            if attempt:
+                self.retry.backoff(attempt - 1)
+            last = attempt == attempts - 1
+            with self._lock:
+                self.calls += 1
+            try:
+                failures = self.send([entries[i] for i in pending])
+            except Exception as err:
+                retryable = is_retryable(err)
+                if retryable and not last:
+                    continue
+                response = getattr(err, "response", None) or {}
+                code = response.get("Error", {}).get("Code") or type(err).__name__
+                final.extend(FailedEntry(i, entries[i], code, str(err), retryable) for i in pending)
+                return final
+            retry_next: list[int] = []
+            for position, code, message in failures:
+                index = pending[position]
+                retryable = code in self.retryable_codes
+                if retryable and not last:
+                    retry_next.append(index)
+                else:
+                    final.append(FailedEntry(index, entries[index], code, message, retryable))
+            if not retry_next:
+                return final
+            pending = retry_next
+        return final
