@@ -80,13 +80,13 @@ def partial_batch_response(
 def _sqs_failures(
     records: Sequence[Mapping[str, Any]], retry: list[Mapping[str, Any]]
 ) -> list[dict[str, str]]:
-    failed_ids = {r.get("messageId") for r in retry}
+    failed_ids = {str(r.get("messageId")) for r in retry}
     fifo = str(retry[0].get("eventSourceARN", "")).endswith(".fifo")
     blocked_groups: set[str] = set()
     failures: list[dict[str, str]] = []
     seen: set[str] = set()
     for record in records or retry:
-        message_id = record.get("messageId")
+        message_id = str(record.get("messageId"))
         group = record.get("attributes", {}).get("MessageGroupId") if fifo else None
         if message_id in failed_ids or (group is not None and group in blocked_groups):
             if group is not None:

@@ -1,37 +1,28 @@
 """Shapes of the data that flows through a pipeline.
 
-Dicts stay the wire format (a UOW is a plain ``dict``); these ``TypedDict`` classes only
-document the keys stream-core reads and writes, for editors and type checkers.
+Dicts stay the wire format: a UOW and an event are plain ``dict`` objects, and an event
+carries its own payload keys next to the standard ones, which a ``TypedDict`` cannot express
+on Python 3.11. The aliases below name them in signatures; the keys are:
+
+``Event`` (the domain event)
+    ``id`` (str), ``type`` (str), ``timestamp`` (int, epoch ms), ``partition_key`` (str),
+    ``tags`` (dict), ``raw`` (DynamoDB streams: ``{"new": image | None, "old": image |
+    None}``), plus the payload. Sources always set ``id``, ``type`` and ``timestamp``.
+
+``Uow`` (a unit of work)
+    ``record``: the raw AWS record, kept untouched for fault reports and resubmission;
+    ``event``: the ``Event``, or ``None`` for a malformed record, which then carries
+    ``malformed`` (the ``MalformedRecordError``) and becomes a fault without reaching a rule;
+    ``pipeline``: the rule id, added when a rule runs it; flavors add their own keys
+    (``result``, ``emit`` ...).
 """
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, TypeAlias
 
-__all__ = ["Event", "Uow"]
+__all__ = ["Event", "Record", "Uow"]
 
-
-class Event(TypedDict, total=False):
-    """A domain event. ``id``, ``type`` and ``timestamp`` are always set by the sources."""
-
-    id: str
-    type: str
-    timestamp: int  # epoch milliseconds
-    partition_key: str
-    tags: dict[str, Any]
-    raw: dict[str, Any]  # DynamoDB streams: {"new": image | None, "old": image | None}
-
-
-class Uow(TypedDict, total=False):
-    """A unit of work: one source record and the event decoded from it.
-
-    ``record`` is the raw AWS record, kept untouched for fault reports and resubmission.
-    ``event`` is ``None`` only for a malformed record, which then carries ``malformed``
-    (the ``MalformedRecordError``) and is turned into a fault without reaching any rule.
-    Flavors add their own keys (``pipeline``, ``result``, ``emit`` ...).
-    """
-
-    record: dict[str, Any]
-    event: Event | None
-    pipeline: str
-    malformed: Exception
+Event: TypeAlias = dict[str, Any]
+Uow: TypeAlias = dict[str, Any]
+Record: TypeAlias = dict[str, Any]

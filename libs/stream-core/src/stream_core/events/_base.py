@@ -39,7 +39,7 @@ def malformed(record: Any, reason: str, cause: BaseException | None = None) -> U
     if cause is not None:
         err.__cause__ = cause
     uow: Uow = {"record": record, "event": None, "malformed": err}
-    err.uow = uow  # type: ignore[assignment]
+    err.uow = uow
     return uow
 
 

@@ -62,7 +62,7 @@ def from_eventbridge(event: Mapping[str, Any]) -> list[Uow]:
 def from_sqs_eventbridge(event: Mapping[str, Any]) -> list[Uow]:
     """Decode an SQS trigger event whose bodies are EventBridge events (the queue is the
     target of a rule) into UOWs ordered by event timestamp."""
-    uows = []
+    uows: list[Uow] = []
     append = uows.append
     loads = json.loads
     for record in records_of(event, "sqs"):

@@ -32,7 +32,7 @@ def from_kinesis(event: Mapping[str, Any]) -> list[Uow]:
     append = uows.append
     loads = json.loads
     ordered = True
-    last = None
+    last: Any = None
     # The loop is the per-record hot path: the checks of ``to_uow`` are inlined here and
     # the record-derived defaults are computed only when the event lacks them.
     for record in records_of(event, "kinesis"):

@@ -57,7 +57,7 @@ _ERRORS = (KeyError, TypeError, ValueError, AttributeError)
 def from_s3(event: Mapping[str, Any]) -> list[Uow]:
     """Decode an S3 trigger event (S3 -> Lambda) into UOWs ordered by event timestamp."""
     types: dict[str, str] = {}
-    uows = []
+    uows: list[Uow] = []
     append = uows.append
     for record in records_of(event, "s3"):
         try:
@@ -101,7 +101,7 @@ def _from_wrapped(
     event: Mapping[str, Any], source: str, message: Callable[[Mapping[str, Any]], str]
 ) -> list[Uow]:
     types: dict[str, str] = {}
-    uows = []
+    uows: list[Uow] = []
     append = uows.append
     loads = json.loads
     for record in records_of(event, source):

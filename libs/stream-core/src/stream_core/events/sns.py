@@ -30,7 +30,7 @@ PUBLISHED = 1548967022000
 
 def from_sns(event: Mapping[str, Any]) -> list[Uow]:
     """Decode an SNS trigger event into UOWs ordered by event timestamp."""
-    uows = []
+    uows: list[Uow] = []
     append = uows.append
     loads = json.loads
     for record in records_of(event, "sns"):

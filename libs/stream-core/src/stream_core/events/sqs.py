@@ -39,7 +39,7 @@ _NO_ATTRIBUTES: Mapping[str, Any] = MappingProxyType({})
 def from_sqs(event: Mapping[str, Any]) -> list[Uow]:
     """Decode an SQS trigger event whose bodies are JSON events into UOWs ordered by event
     timestamp."""
-    uows = []
+    uows: list[Uow] = []
     append = uows.append
     loads = json.loads
     for record in records_of(event, "sqs"):
@@ -64,7 +64,7 @@ def from_sqs(event: Mapping[str, Any]) -> list[Uow]:
 def from_sqs_sns(event: Mapping[str, Any]) -> list[Uow]:
     """Decode an SQS trigger event whose bodies are SNS notification envelopes into UOWs
     ordered by event timestamp."""
-    uows = []
+    uows: list[Uow] = []
     append = uows.append
     loads = json.loads
     for record in records_of(event, "sqs"):

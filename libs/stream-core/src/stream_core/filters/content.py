@@ -27,10 +27,9 @@ def compile_filters(rule: Mapping[str, Any]) -> UowPredicate | None:
     checks: list[UowPredicate] = []
     for position, item in enumerate(filters):
         if isinstance(item, Mapping):
-            matches = compile_dict_filter(item)
-            checks.append(lambda uow, matches=matches: matches(uow["event"]))
+            checks.append(_on_event(compile_dict_filter(item)))
         elif callable(item):
-            checks.append(lambda uow, item=item: item(uow, rule))
+            checks.append(_with_rule(item, rule))
         else:
             raise RuleValidationError(
                 rule.get("id"),
@@ -46,3 +45,11 @@ def filter_on_content(rule: Mapping[str, Any], uow: Mapping[str, Any]) -> bool:
     """Whether ``uow`` passes every filter of ``rule``."""
     predicate = compile_filters(rule)
     return True if predicate is None else predicate(uow)
+
+
+def _on_event(matches: Callable[[Any], bool]) -> UowPredicate:
+    return lambda uow: matches(uow["event"])
+
+
+def _with_rule(predicate: Callable[..., Any], rule: Mapping[str, Any]) -> UowPredicate:
+    return lambda uow: predicate(uow, rule)

@@ -118,14 +118,14 @@ def publish_to_event_bridge(
                     return
                 collector = current_collector()
                 for position, uow in enumerate(pending):
-                    err = errors.get(position)
-                    if err is None:
+                    failure = errors.get(position)
+                    if failure is None:
                         observer.on_next(uow)
                     elif collector is None:
-                        observer.on_error(err)
+                        observer.on_error(failure)
                         return
                     else:
-                        collector.report(uow, err)
+                        collector.report(uow, failure)
                 if errors and log.isEnabledFor(logging.WARNING):
                     log.warning("%d of %d events not published", len(errors), len(pending))
                 observer.on_completed()
