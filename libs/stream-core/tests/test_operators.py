@@ -91,3 +91,37 @@ def test_split_buffer_and_tap():
     out, _ = run(reactivex.from_iterable([[1, 2], [], [3]]), split_buffer(), tap(seen.append))
     assert out == [1, 2, 3]
     assert seen == [1, 2, 3]
+
+
+def test_rx_map_io_runs_concurrently_keeps_order_and_faults_per_item():
+    import threading
+    import time
+
+    from stream_core.utils.operators import rx_map_io
+
+    active, peak, lock = [0], [0], threading.Lock()
+
+    def slow(uow):
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        time.sleep(0.02)
+        with lock:
+            active[0] -= 1
+        if uow["n"] == 3:
+            raise OSError("io failed")
+        return {**uow, "done": True}
+
+    collector = FaultCollector(tags={})
+    items = [{"n": i, "event": {"id": str(i)}} for i in range(12)]
+    before = threading.active_count()
+    started = time.perf_counter()
+    with collector.activate():
+        out, errors = run(reactivex.from_iterable(items), rx_map_io(slow, max_in_flight=4))
+    elapsed = time.perf_counter() - started
+    assert [u["n"] for u in out] == [i for i in range(12) if i != 3]
+    assert errors == []
+    assert [f["err"]["message"] for f in collector.faults] == ["io failed"]
+    assert peak[0] == 4
+    assert elapsed < 12 * 0.02  # concurrent, not sequential
+    assert threading.active_count() == before

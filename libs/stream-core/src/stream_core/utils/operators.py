@@ -17,8 +17,9 @@ from reactivex import Observable, abc
 
 from ..errors import ConfigurationError
 from ..faults import current_collector
+from .concurrency import DEFAULT_MAX_IN_FLIGHT, map_bounded
 
-__all__ = ["rx_filter", "rx_map", "split_buffer", "tap"]
+__all__ = ["identity", "rx_filter", "rx_map", "rx_map_io", "split_buffer", "tap"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -72,6 +73,46 @@ def rx_filter(predicate: Callable[[T], Any]) -> Callable[[Observable[T]], Observ
 
             return source.subscribe(
                 on_next, observer.on_error, observer.on_completed, scheduler=scheduler
+            )
+
+        return Observable(subscribe)
+
+    return operator
+
+
+def rx_map_io(
+    mapper: Callable[[T], R], max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
+) -> Callable[[Observable[T]], Observable[R]]:
+    """Like ``rx_map`` for I/O-bound mappers: calls run concurrently, ``max_in_flight`` at a
+    time, once the upstream completes (a Lambda batch is finite); results keep input order.
+
+    Each item's exception is that item's fault; a ``ConfigurationError`` fails the stream.
+    Worker threads are joined before the operator completes.
+    """
+
+    def operator(source: Observable[T]) -> Observable[R]:
+        def subscribe(observer: abc.ObserverBase[R], scheduler: Any = None) -> abc.DisposableBase:
+            pending: list[T] = []
+
+            def attempt(item: T) -> tuple[bool, Any]:
+                try:
+                    return True, mapper(item)
+                except Exception as err:
+                    return False, err
+
+            def on_completed() -> None:
+                outcomes = map_bounded(attempt, pending, max_in_flight)
+                for item, (ok, value) in zip(pending, outcomes, strict=True):
+                    if ok:
+                        observer.on_next(value)
+                    else:
+                        _fault(observer, item, value)
+                        if isinstance(value, ConfigurationError) or current_collector() is None:
+                            return
+                observer.on_completed()
+
+            return source.subscribe(
+                pending.append, observer.on_error, on_completed, scheduler=scheduler
             )
 
         return Observable(subscribe)
