@@ -114,3 +114,35 @@ def test_log_lines_carry_the_rule_and_event_ids(event_bus, capsys):
     assert debug and all(line["pipeline"] == "work" and line["event_id"] == "e9" for line in debug)
     assert any(line.get("function_request_id") == "req-1" for line in lines)
     logging.getLogger("test_logs").handlers.clear()
+
+
+def test_on_result_sees_the_batch_and_retry_reasons_are_logged(event_bus, caplog):
+    from stream_core.errors import PublishError
+
+    def flaky(uow, rule):
+        raise PublishError("throttled downstream")
+
+    seen = []
+    logger = logging.getLogger("test_retry_logs")
+    handler = stream_handler(
+        [{"id": "flaky", "flavor": task, "event_type": "thing-created", "execute": flaky}],
+        from_kinesis,
+        {**DEFAULT_OPTIONS, "logger": logger},
+        on_result=lambda result, event, context: seen.append(result),
+    )
+    event = to_kinesis_records([{"id": "e1", "type": "thing-created"}])
+    with caplog.at_level(logging.WARNING, logger="test_retry_logs"):
+        response = handler(event, Context())
+    assert response["batchItemFailures"][0]["itemIdentifier"] == (
+        event["Records"][0]["kinesis"]["sequenceNumber"]
+    )
+    assert seen[0].outputs == {"flaky": 0} and seen[0].retry_records == [event["Records"][0]]
+    assert any("throttled downstream" in r.getMessage() and r.pipeline == "flaky"
+               for r in caplog.records)
+
+
+def test_root_logger_in_options_is_replaced_by_powertools():
+    from aws_lambda_powertools import Logger
+
+    handler = stream_handler(RULES, from_kinesis, {**DEFAULT_OPTIONS, "bus_name": "b"})
+    assert isinstance(handler.pipeline.options["logger"], Logger)

@@ -185,3 +185,12 @@ def test_missing_bus_name_is_a_configuration_error():
             {"bus_name": None, "fault_publisher": MemoryPublisher().publish_faults},
             False,
         ).assemble(kinesis(1))
+
+
+def test_events_emitted_from_one_template_get_distinct_ids():
+    def emit(uow, rule, t):
+        return [{**t, "type": "a"}, {**t, "type": "b"}, {**t, "type": "c"}]
+
+    _, _, sink = assemble({"emit": emit}, kinesis(1))
+    ids = [e["id"] for e in sink.events]
+    assert len(set(ids)) == 3

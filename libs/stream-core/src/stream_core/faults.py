@@ -68,6 +68,8 @@ class FaultCollector:
     ) -> None:
         self.faults: list[dict[str, Any]] = []
         self.retry_records: list[dict[str, Any]] = []
+        #: why each retry record is retried: (pipeline, event id, error), for the logs
+        self.retry_reasons: list[tuple[Any, Any, BaseException]] = []
         self._redact = tuple(path.split(".") for path in redact)
         self._tags = dict(tags) if tags is not None else env_tags()
         self._lock = threading.Lock()
@@ -77,8 +79,10 @@ class FaultCollector:
         if isinstance(err, RetryableError):
             record = uow.get("record")
             if record is not None:
+                event = uow.get("event") or {}
                 with self._lock:
                     self.retry_records.append(record)
+                    self.retry_reasons.append((uow.get("pipeline"), event.get("id"), err))
                 return
         event = fault_event(uow, err, tags=self._tags, redact=self._redact)
         with self._lock:
@@ -133,6 +137,8 @@ def fault_event(
     partition_key = None
     if isinstance(event, Mapping):
         partition_key = event.get("partition_key") or event.get("id")
+    if partition_key is None:
+        partition_key = _record_key(uow.get("record"))
     fault_tags = dict(tags) if tags is not None else env_tags()
     fault_tags["pipeline"] = pipeline or "undefined"
     return {
@@ -150,6 +156,16 @@ def fault_event(
         },
         "uow": {"pipeline": pipeline, "record": uow.get("record"), "event": clean_event},
     }
+
+
+def _record_key(record: Any) -> Any:
+    """A partition key for a fault whose event could not be decoded: the record's own."""
+    if not isinstance(record, Mapping):
+        return None
+    kinesis = record.get("kinesis")
+    if isinstance(kinesis, Mapping):
+        return kinesis.get("partitionKey")
+    return record.get("messageId") or record.get("eventID")
 
 
 def _strip(value: Any) -> Any:

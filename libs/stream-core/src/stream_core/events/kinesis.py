@@ -38,9 +38,14 @@ def from_kinesis(event: Mapping[str, Any]) -> list[Uow]:
     for record in records_of(event, "kinesis"):
         try:
             kinesis = record["kinesis"]
-            payload = loads(a2b_base64(kinesis["data"], strict_mode=True))
+            data = a2b_base64(kinesis["data"], strict_mode=True)
         except (KeyError, TypeError, ValueError, binascii.Error) as err:
-            append(malformed(record, f"kinesis record data is not base64 JSON: {err}", err))
+            append(malformed(record, f"kinesis record data is not base64: {err!r}", err))
+            continue
+        try:
+            payload = loads(data)
+        except ValueError as err:
+            append(malformed(record, f"kinesis record data is not JSON: {err}", err))
             continue
         if type(payload) is not dict or not payload.get("type") or type(payload["type"]) is not str:
             append(to_uow(record, payload, default_id=None, default_timestamp=None))

@@ -143,12 +143,17 @@ def _to_emit(rule: Mapping[str, Any], emit: Any) -> Callable[[dict[str, Any]], l
         else:
             result = emit(uow, rule, template)
         events = result if isinstance(result, list) else [result]
-        for event in events:
+        seen_ids = set()
+        for position, event in enumerate(events):
             if not isinstance(event, dict) or not isinstance(event.get("type"), str):
                 raise RecordError(
                     f"rule {rule.get('id')!r}: emit must return an event dict with a 'type' "
                     f"(or a list of them), got {type(event).__name__}"
                 )
+            if event.get("id") in seen_ids:
+                # several events built from one template: each needs its own id
+                events[position] = event = {**event, "id": str(uuid.uuid4())}
+            seen_ids.add(event.get("id"))
         return [{**uow, "emit": event} for event in events]
 
     return to_emit

@@ -17,13 +17,14 @@ Logging goes through a Powertools ``Logger`` (service from ``POWERTOOLS_SERVICE_
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..utils.opt import DEFAULT_OPTIONS
 from .rules import initialize_from
-from .stream import StreamPipeline
+from .stream import BatchResult, StreamPipeline
 
 __all__ = ["stream_handler"]
 
@@ -45,11 +46,18 @@ def stream_handler(
     options: Mapping[str, Any] = DEFAULT_OPTIONS,
     *,
     concurrency: bool = True,
+    on_result: Callable[[BatchResult, Any, Any], Any] | None = None,
 ) -> Handler:
-    """Build ``handler(event, context)`` for ``rules`` fed by ``from_source``."""
+    """Build ``handler(event, context)`` for ``rules`` fed by ``from_source``.
+
+    ``on_result(result, event, context)``, if given, sees each invocation's ``BatchResult``
+    (per-rule outputs, faults, records to retry) before the response is returned: for
+    tooling and tests, never needed in production.
+    """
     pipelines = initialize_from(rules)
     merged = dict(options)
-    if options is DEFAULT_OPTIONS or merged.get("logger") is None:
+    logger = merged.get("logger")
+    if logger is None or logger is logging.getLogger():  # the default: use Powertools
         merged["logger"] = _default_logger()
     logger = merged["logger"]
     pipeline = StreamPipeline(pipelines, merged, concurrency)
@@ -60,6 +68,8 @@ def stream_handler(
             logger.append_keys(function_request_id=request_id)
         uows = from_source(event)
         result = pipeline.assemble(uows)
+        if on_result is not None:
+            on_result(result, event, context)
         records = event.get("Records", ()) if isinstance(event, Mapping) else ()
         response = result.response(records)
         if result.faults or response["batchItemFailures"]:

@@ -118,7 +118,16 @@ class StreamPipeline:
                 on_error(pipeline_id, err)
         result.faults = collector.faults
         result.retry_records = collector.retry_records
-        self._publish_faults(options, result)
+        logger = options.get("logger") or log
+        for pipeline_id, event_id, err in collector.retry_reasons:
+            logger.warning(
+                "record to retry in %s: %s: %s",
+                pipeline_id,
+                type(err).__name__,
+                err,
+                extra={"pipeline": pipeline_id, "event_id": event_id},
+            )
+        self._publish_faults(options, result, logger)
         return result
 
     def _route(
@@ -206,12 +215,12 @@ class StreamPipeline:
                 run(pid)
         return errors
 
-    def _publish_faults(self, options: Mapping[str, Any], result: BatchResult) -> None:
+    def _publish_faults(self, options: Mapping[str, Any], result: BatchResult, logger: Any) -> None:
         faults = result.faults
         if not faults:
             return
         for fault in faults:
-            log.error(
+            logger.error(
                 "fault in %s: %s: %s",
                 fault["tags"].get("pipeline"),
                 fault["err"]["name"],

@@ -48,12 +48,15 @@ class BusCapture:
                 events_client.create_event_bus(Name=bus_name)
             except events_client.exceptions.ResourceAlreadyExistsException:
                 pass
-        queue_name = f"capture-{bus_name}"[:80]
+        import uuid
+
+        suffix = uuid.uuid4().hex[:8]  # two captures of one bus must not share a queue
+        queue_name = f"capture-{bus_name}"[:71] + f"-{suffix}"
         queue_url = sqs_client.create_queue(QueueName=queue_name)["QueueUrl"]
         queue_arn = sqs_client.get_queue_attributes(
             QueueUrl=queue_url, AttributeNames=["QueueArn"]
         )["Attributes"]["QueueArn"]
-        rule_name = f"capture-all-{bus_name}"[:64]
+        rule_name = f"capture-{bus_name}"[:55] + f"-{suffix}"
         events_client.put_rule(
             Name=rule_name,
             EventBusName=bus_name,
