@@ -468,11 +468,8 @@ def brief(event: Mapping[str, Any]) -> str:
 
 
 class Function:
-    """A Lambda handler from ``stream_handler`` and what its last invocation did.
-
-    ``stream_handler`` returns only the Lambda response; to print per-rule counts the demo
-    also keeps the ``BatchResult`` of ``handler.pipeline.assemble`` (observed, unchanged).
-    """
+    """A Lambda handler from ``stream_handler`` and what its last invocation did: the UOWs
+    its source decoded and the ``BatchResult`` handed to ``on_result``."""
 
     def __init__(
         self,
@@ -482,18 +479,17 @@ class Function:
         options: Mapping[str, Any],
     ) -> None:
         self.name = name
-        self.handler = stream_handler(rules, from_source, options)
-        self.pipeline = self.handler.pipeline  # type: ignore[attr-defined]
         self.uows: list[dict[str, Any]] = []
         self.result = BatchResult()
-        assemble = self.pipeline.assemble
 
-        def observed(uows: Iterable[dict[str, Any]], *args: Any, **kwargs: Any) -> BatchResult:
-            self.uows = list(uows)
-            self.result = assemble(self.uows, *args, **kwargs)
-            return self.result
+        def decode(event: Any) -> list[dict[str, Any]]:
+            self.uows = from_source(event)
+            return self.uows
 
-        self.pipeline.assemble = observed
+        def keep(result: BatchResult, _event: Any, _context: Any) -> None:
+            self.result = result
+
+        self.handler = stream_handler(rules, decode, options, on_result=keep)
 
     def invoke(self, event: Mapping[str, Any]) -> dict[str, Any]:
         os.environ["AWS_LAMBDA_FUNCTION_NAME"] = self.name  # stamped on events and faults
@@ -549,7 +545,7 @@ def run_step(
     say("rules")
     rows = []
     matched_any: set[int] = set()
-    for pid, pipeline in function.pipeline.pipelines.items():
+    for pid, pipeline in function.handler.pipeline.pipelines.items():
         rule = pipeline.rule
         matched = [u for u in uows if u.get("event") is not None and pipeline.matcher(u)]
         matched_any.update(id(u) for u in matched)
