@@ -6,7 +6,12 @@ import pytest
 from boto3.dynamodb.types import Binary, TypeDeserializer
 
 from stream_core.errors import ConfigurationError
-from stream_core.events.dynamodb import ImageDeserializer, from_dynamodb, to_dynamodb_records
+from stream_core.events.dynamodb import (
+    TTL_USER_IDENTITY,
+    ImageDeserializer,
+    from_dynamodb,
+    to_dynamodb_records,
+)
 
 THING = {"pk": "t1", "sk": "thing", "name": "Thing One", "count": 2, "price": 12.5}
 
@@ -355,3 +360,147 @@ def test_no_records():
 def test_a_trigger_event_without_records_is_a_configuration_error(event):
     with pytest.raises(ConfigurationError, match="from_dynamodb"):
         from_dynamodb(event)
+
+
+# -- event-stream hygiene: global-table replicas, soft deletes, TTL removals -----------------
+
+
+def _types(uows):
+    return [u["event"]["type"] for u in uows]
+
+
+@pytest.mark.parametrize("attribute", ["aws:rep:updateregion", "awsregion"])
+def test_replica_records_written_in_another_region_are_dropped(attribute, monkeypatch):
+    monkeypatch.setenv("AWS_REGION", "us-west-2")
+    here = {**THING, "pk": "here", attribute: "us-west-2"}
+    there = {**THING, "pk": "there", attribute: "us-east-1"}
+    plain = {**THING, "pk": "plain"}
+    trigger = to_dynamodb_records(
+        [
+            _change(new=here),
+            _change(new=there),
+            _change(new={**there, "name": "x"}, old=there),
+            _change(old=there),  # a replicated delete: decided on the old image
+            _change(new=plain),
+        ]
+    )
+
+    uows = from_dynamodb(trigger)
+
+    assert [u["event"]["partition_key"] for u in uows] == ["here", "plain"]
+    assert [u["record"] for u in uows] == [trigger["Records"][0], trigger["Records"][4]]
+
+
+def test_replicas_keep_keeps_every_record(monkeypatch):
+    monkeypatch.setenv("AWS_REGION", "us-west-2")
+    there = {**THING, "aws:rep:updateregion": "eu-west-1"}
+    trigger = to_dynamodb_records([_change(new=there), _change(old=there)])
+
+    uows = from_dynamodb(trigger, replicas="keep")
+
+    assert _types(uows) == ["thing-created", "thing-deleted"]
+    assert uows[0]["event"]["raw"]["new"]["aws:rep:updateregion"] == "eu-west-1"
+
+
+def test_replica_region_argument_then_aws_region_then_the_records_region(monkeypatch):
+    item = {**THING, "awsregion": "eu-west-1"}
+    trigger = to_dynamodb_records([_change(new=item)])  # the record's awsRegion: us-west-2
+
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    assert from_dynamodb(trigger) == []  # compared with the record's own awsRegion
+    assert len(from_dynamodb(trigger, region="eu-west-1")) == 1
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")  # read per call, not at import
+    assert len(from_dynamodb(trigger)) == 1
+    assert from_dynamodb(trigger, region="us-west-2") == []
+
+
+def test_replica_attribute_that_is_not_a_string_is_ignored(monkeypatch):
+    monkeypatch.setenv("AWS_REGION", "us-west-2")
+    trigger = to_dynamodb_records([_change(new={**THING, "awsregion": 7})])
+
+    assert _types(from_dynamodb(trigger)) == ["thing-created"]
+
+
+def test_unknown_replicas_mode_is_a_configuration_error():
+    with pytest.raises(ConfigurationError, match="replicas"):
+        from_dynamodb(to_dynamodb_records([_change(new=THING)]), replicas="skip")  # type: ignore[arg-type]
+
+
+def test_soft_delete_and_undelete_are_mapped_from_the_deleted_flag():
+    live = {**THING, "deleted": False}
+    gone = {**THING, "deleted": True}
+    trigger = to_dynamodb_records(
+        [
+            _change(new=gone, old=live, timestamp=1),  # false -> true
+            _change(new=gone, old=THING, timestamp=2),  # absent -> true
+            _change(new={**gone, "name": "y"}, old=gone, timestamp=3),  # true -> true
+            _change(new=live, old=gone, timestamp=4),  # true -> false
+            _change(new=THING, old=gone, timestamp=5),  # true -> absent
+            _change(new={**live, "name": "z"}, old=live, timestamp=6),  # false -> false
+            _change(new=gone, timestamp=7),  # INSERT of a deleted item stays "created"
+            _change(old=gone, timestamp=8),  # a hard delete stays "deleted"
+        ]
+    )
+
+    assert _types(from_dynamodb(trigger)) == [
+        "thing-deleted",
+        "thing-deleted",
+        "thing-updated",
+        "thing-undeleted",
+        "thing-undeleted",
+        "thing-updated",
+        "thing-created",
+        "thing-deleted",
+    ]
+
+
+def test_soft_delete_flag_name_and_off():
+    trigger = to_dynamodb_records(
+        [_change(new={**THING, "archived": True, "deleted": True}, old=THING)]
+    )
+
+    assert _types(from_dynamodb(trigger, soft_delete="archived")) == ["thing-deleted"]
+    assert _types(from_dynamodb(trigger, soft_delete=None)) == ["thing-updated"]
+
+
+def test_soft_delete_without_an_old_image_uses_the_new_flag():
+    trigger = to_dynamodb_records([_change(new={**THING, "deleted": True}, old=THING)])
+    del trigger["Records"][0]["dynamodb"]["OldImage"]  # stream view type NEW_IMAGE
+
+    [uow] = from_dynamodb(trigger)
+
+    assert uow["event"]["type"] == "thing-deleted"
+    assert uow["event"]["raw"]["old"] is None
+
+
+def test_ttl_removals_are_marked_ttl_expired():
+    item = {**THING, "ttl": 1548967022, "expire": True}
+    trigger = to_dynamodb_records(
+        [
+            _change(old=item, userIdentity=TTL_USER_IDENTITY),
+            _change(old=item),  # deleted by a user
+            _change(old=item, userIdentity={"type": "Service", "principalId": "other"}),
+        ]
+    )
+    assert trigger["Records"][0]["userIdentity"] == {
+        "type": "Service",
+        "principalId": "dynamodb.amazonaws.com",
+    }
+    assert "userIdentity" not in trigger["Records"][1]
+
+    uows = from_dynamodb(trigger)
+
+    assert _types(uows) == ["thing-deleted"] * 3
+    assert uows[0]["event"]["ttl_expired"] is True
+    assert "ttl_expired" not in uows[1]["event"]
+    assert "ttl_expired" not in uows[2]["event"]
+
+
+def test_only_removes_are_ttl_expirations():
+    trigger = to_dynamodb_records(
+        [_change(new=THING, old=THING, userIdentity=TTL_USER_IDENTITY)]
+    )
+
+    [uow] = from_dynamodb(trigger)
+
+    assert "ttl_expired" not in uow["event"]
