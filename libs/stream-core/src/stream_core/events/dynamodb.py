@@ -117,7 +117,7 @@ def from_dynamodb(
         region or os.environ.get("AWS_REGION") or None,
         soft_delete or None,
     )
-    uows = []
+    uows: list[Uow] = []
     append = uows.append
     for record in records_of(event, "dynamodb"):
         try:
@@ -216,7 +216,7 @@ def _event_of(record: Mapping[str, Any], settings: _Settings) -> Event | None:
         "raw": {"new": new, "old": old},
     }
     if event_name == "REMOVE" and _is_ttl(record.get("userIdentity")):
-        result["ttl_expired"] = True  # type: ignore[typeddict-unknown-key]
+        result["ttl_expired"] = True
     return result
 
 
