@@ -6,7 +6,9 @@ class                  what stream-core does with it
 ``ConfigurationError`` the rule set or the environment is wrong: the cold start (or the
                        invocation) fails loudly, no record is processed.
 ``RecordError``        one record cannot be processed: it becomes a fault event, the
-                       rest of the batch goes on.
+                       rest of the batch goes on (``MalformedRecordError``: undecodable;
+                       ``EventValidationError``: the event does not match its rule's
+                       ``schema``, the fault carries the errors in ``err.details``).
 ``RetryableError``     a transient failure (throttling, 5xx, timeouts) that survived the
                        connector's own retries: the record is reported in the partial
                        batch response so Lambda delivers it again.
@@ -22,6 +24,7 @@ from typing import Any
 
 __all__ = [
     "ConfigurationError",
+    "EventValidationError",
     "MalformedRecordError",
     "PublishError",
     "RecordError",
@@ -57,7 +60,11 @@ class RecordError(StreamCoreError):
     """One record failed; it becomes a fault event and the batch goes on.
 
     ``uow`` is the unit of work the error belongs to, when known (``faulty`` sets it).
+    ``details``, when not ``None``, is JSON-ready data the fault event carries as
+    ``err.details`` (e.g. the validation errors of ``EventValidationError``).
     """
+
+    details: Any = None
 
     def __init__(self, message: str, *, uow: dict[str, Any] | None = None) -> None:
         super().__init__(message)
@@ -66,6 +73,24 @@ class RecordError(StreamCoreError):
 
 class MalformedRecordError(RecordError):
     """A source record could not be decoded into an event (bad base64, JSON, shape)."""
+
+
+class EventValidationError(RecordError):
+    """An event does not match the ``schema`` (pydantic model) of the rule it was routed to.
+
+    ``errors`` (also ``details``) is ``[{"loc": [...], "msg": "...", "type": "..."}, ...]``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        errors: list[dict[str, Any]],
+        *,
+        uow: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, uow=uow)
+        self.errors = errors
+        self.details = errors
 
 
 class RetryableError(StreamCoreError):

@@ -11,6 +11,9 @@ record can be resubmitted after a fix)::
         "uow": {"pipeline": "rule-id", "record": {...raw record...}, "event": {...}},
     }
 
+``err.details`` is present when the error is a ``RecordError`` with ``details`` (structured,
+JSON-ready data such as an ``EventValidationError``'s validation errors).
+
 Faults are collected by a ``FaultCollector`` that lives for one invocation
 (``StreamPipeline.assemble`` creates it and makes it *current* for the code it runs,
 including worker threads) and are published at the end of the batch. There is no
@@ -30,7 +33,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from .errors import RetryableError, StreamCoreError
+from .errors import RecordError, RetryableError, StreamCoreError
 from .utils.tags import env_tags
 from .utils.time import now
 
@@ -141,7 +144,7 @@ def fault_event(
         partition_key = _record_key(uow.get("record"))
     fault_tags = dict(tags) if tags is not None else env_tags()
     fault_tags["pipeline"] = pipeline or "undefined"
-    return {
+    fault: dict[str, Any] = {
         "id": str(uuid.uuid4()),
         "type": FAULT_EVENT_TYPE,
         "timestamp": now(),
@@ -156,6 +159,9 @@ def fault_event(
         },
         "uow": {"pipeline": pipeline, "record": uow.get("record"), "event": clean_event},
     }
+    if isinstance(err, RecordError) and err.details is not None:
+        fault["err"]["details"] = err.details  # structured, e.g. validation errors
+    return fault
 
 
 def _record_key(record: Any) -> Any:

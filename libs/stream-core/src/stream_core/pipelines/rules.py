@@ -8,8 +8,9 @@ A rule is a dict::
 Checked here: ``id`` (a non-empty string, unique), ``flavor`` (a callable, or the name of a
 built-in flavor such as ``"task"``), ``event_type`` (string, list of strings, regex or
 callable; required by most flavors), ``filters`` (a list of callables or dot-path dicts),
-and, for flavors that declare a spec, their required fields, the types of their fields
-and near-miss typos of field names (``"excute"`` -> did you mean ``"execute"``?).
+``schema`` (a pydantic model for the rule's events, see ``pipelines.validation``; it needs
+an ``event_type``), and, for flavors that declare a spec, their required fields, the types
+of their fields and near-miss typos of field names (``"excute"`` -> did you mean ``"execute"``?).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ..errors import RuleValidationError
 from ..filters.content import compile_filters
 from ..filters.event_type import EventTypeMatcher, event_type_matcher
 from ..flavors._spec import FlavorSpec, spec_of
+from .validation import SchemaValidator, check_schema
 
 __all__ = ["COMMON_FIELDS", "FLAVORS", "Pipeline", "initialize_from", "resolve_flavor"]
 
@@ -39,6 +41,7 @@ COMMON_FIELDS = frozenset(
         "bus_name",
         "source",
         "max_in_flight",
+        "schema",
     }
 )
 
@@ -51,7 +54,7 @@ FLAVORS: Mapping[str, str] = {
 class Pipeline:
     """A checked rule, ready to build its operator for an invocation's options."""
 
-    __slots__ = ("flavor", "id", "matcher", "rule")
+    __slots__ = ("flavor", "id", "matcher", "rule", "validator")
 
     def __init__(self, rule: Mapping[str, Any], flavor: Callable[..., Any]) -> None:
         self.rule = rule
@@ -60,6 +63,11 @@ class Pipeline:
         spec = rule.get("event_type")
         self.matcher: EventTypeMatcher | None = (
             None if spec is None else event_type_matcher(spec, self.id)
+        )
+        schema = rule.get("schema")
+        #: validates the rule's events before its operator (``StreamPipeline`` applies it)
+        self.validator: SchemaValidator | None = (
+            None if schema is None else SchemaValidator(self.id, schema)
         )
 
     def __call__(self, options: Mapping[str, Any]) -> Callable[[Any], Any]:
@@ -114,6 +122,12 @@ def _check_rule(rule: Mapping[str, Any], spec: FlavorSpec | None) -> None:
     elif spec is not None and spec.requires_event_type:
         raise RuleValidationError(rule_id, "event_type", f"is required by flavor {spec.name!r}")
     compile_filters(rule)  # raises when a filter is neither callable nor a dict
+    if rule.get("schema") is not None:
+        check_schema(rule_id, rule["schema"])  # imports pydantic only here
+        if rule.get("event_type") is None:
+            raise RuleValidationError(
+                rule_id, "schema", "needs an 'event_type' (it validates the events it selects)"
+            )
     if spec is None:
         return
     for name, check in spec.required.items():

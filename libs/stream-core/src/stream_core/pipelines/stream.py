@@ -7,9 +7,11 @@ One ``assemble`` call is one invocation:
    the UOWs whose event type it matches (rules are indexed by type, so ten rules cost
    about one lookup per UOW, not ten filters), each as its own shallow copy carrying
    ``pipeline`` (the batch is never deep-copied);
-3. each rule's operator runs over its UOWs; with ``concurrency=True`` rules run on worker
+3. a rule with a ``schema`` gets only the UOWs whose event is valid (the others become
+   faults; see ``pipelines.validation``);
+4. each rule's operator runs over its UOWs; with ``concurrency=True`` rules run on worker
    threads (I/O of one rule overlaps another's), joined before ``assemble`` returns;
-4. fault events are published; a fault that cannot be published hands its record back
+5. fault events are published; a fault that cannot be published hands its record back
    for the partial batch response.
 
 An error that reaches a rule's ``on_error`` (a configuration error, or an exception outside
@@ -30,7 +32,7 @@ import reactivex
 
 from ..batch import partial_batch_response
 from ..errors import ConfigurationError
-from ..faults import FaultCollector
+from ..faults import FaultCollector, report_fault
 from ..utils.concurrency import map_bounded
 from ..utils.eventbridge import EventBridgePublisher
 from ..utils.filters import ROUTED
@@ -193,7 +195,11 @@ class StreamPipeline:
                 pipeline = self.pipelines[pipeline_id]
                 routed = isinstance(pipeline, Pipeline) and pipeline.matcher is not None
                 operator = pipeline({**options, "id": pipeline_id, ROUTED: routed})
-                source = reactivex.from_iterable(_copies(items, pipeline_id))
+                copies = _copies(items, pipeline_id)
+                validator = getattr(pipeline, "validator", None)
+                if validator is not None:
+                    copies = validator.valid(copies, report_fault)
+                source = reactivex.from_iterable(copies)
                 source.pipe(operator).subscribe(emit, fail, done.set)
             except Exception as err:  # raised while building or subscribing the rule
                 fail(err)
