@@ -12,7 +12,9 @@ One ``assemble`` call is one invocation:
 4. each rule's operator runs over its UOWs; with ``concurrency=True`` rules run on worker
    threads (I/O of one rule overlaps another's), joined before ``assemble`` returns;
 5. fault events are published; a fault that cannot be published hands its record back
-   for the partial batch response.
+   for the partial batch response;
+6. with ``options["metrics"]`` on, one EMF metrics line per rule is printed (see
+   ``pipelines.metrics``).
 
 An error that reaches a rule's ``on_error`` (a configuration error, or an exception outside
 ``rx_map``/``rx_filter``) is not a record's fault: ``assemble`` re-raises it (after all rules
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +40,7 @@ from ..utils.concurrency import map_bounded
 from ..utils.eventbridge import EventBridgePublisher
 from ..utils.filters import ROUTED
 from ..utils.opt import DEFAULT_OPTIONS
+from .metrics import emit_metrics, metrics_enabled
 from .rules import Pipeline
 
 __all__ = ["BatchResult", "StreamPipeline"]
@@ -50,10 +54,16 @@ OnCompleted = Callable[[str], Any]
 
 @dataclass
 class BatchResult:
-    """What happened to a batch: its faults and the records Lambda must deliver again."""
+    """What happened to a batch: its faults and the records Lambda must deliver again.
+
+    Per rule id: ``inputs`` (UOWs routed to the rule), ``outputs`` (UOWs it emitted) and
+    ``durations`` (milliseconds the rule took over the batch; absent for idle rules).
+    """
 
     uows: int = 0
+    inputs: dict[str, int] = field(default_factory=dict)
     outputs: dict[str, int] = field(default_factory=dict)
+    durations: dict[str, float] = field(default_factory=dict)
     faults: list[dict[str, Any]] = field(default_factory=list)
     unpublished_faults: list[dict[str, Any]] = field(default_factory=list)
     retry_records: list[dict[str, Any]] = field(default_factory=list)
@@ -130,6 +140,8 @@ class StreamPipeline:
                 extra={"pipeline": pipeline_id, "event_id": event_id},
             )
         self._publish_faults(options, result, logger)
+        if metrics_enabled(options):
+            emit_metrics(result, options, logger)
         return result
 
     def _route(
@@ -175,6 +187,7 @@ class StreamPipeline:
         errors: list[tuple[str, BaseException]] = []
 
         def run(pipeline_id: str) -> None:
+            started = time.perf_counter()
             outputs = 0
             done = threading.Event()
 
@@ -204,11 +217,14 @@ class StreamPipeline:
             except Exception as err:  # raised while building or subscribing the rule
                 fail(err)
             done.wait()
+            elapsed = (time.perf_counter() - started) * 1000
             with lock:
                 result.outputs[pipeline_id] = outputs
+                result.durations[pipeline_id] = elapsed
             if on_completed is not None:
                 on_completed(pipeline_id)
 
+        result.inputs = {pid: len(items) for pid, items in routes.items()}
         result.outputs = dict.fromkeys(routes, 0)
         active = [pid for pid, items in routes.items() if items]
         for pid in routes:

@@ -1,15 +1,18 @@
 """``DEFAULT_OPTIONS``: what a pipeline uses unless the handler overrides it.
 
-=================  ================================================================
-key                default
-=================  ================================================================
-``logger``         the standard root logger (``stream_handler`` uses Powertools')
-``bus_name``       ``BUS_NAME`` from the environment
-``source``         ``BUS_SRC`` from the environment, else ``"custom"`` (PutEvents Source)
-``publish``        ``publish(params) -> operator`` putting events on EventBridge
-``redact``         dot paths of event fields replaced by ``[REDACTED]`` in faults
-``max_in_flight``  concurrent AWS requests per batch (16)
-=================  ================================================================
+=====================  ======================================================================
+key                    default
+=====================  ======================================================================
+``logger``             the standard root logger (``stream_handler`` uses Powertools')
+``bus_name``           ``BUS_NAME`` from the environment
+``source``             ``BUS_SRC`` from the environment, else ``"custom"`` (PutEvents Source)
+``publish``            ``publish(params) -> operator`` putting events on EventBridge
+``redact``             dot paths of event fields replaced by ``[REDACTED]`` in faults
+``max_in_flight``      concurrent AWS requests per batch (16)
+``metrics``            per-rule EMF metrics: on when ``STREAM_CORE_METRICS`` is ``1``, ``true``,
+                       ``yes`` or ``on`` (see ``stream_core.pipelines.metrics``), else off
+``metrics_namespace``  ``POWERTOOLS_METRICS_NAMESPACE`` (unset: ``"stream-core"``)
+=====================  ======================================================================
 
 The environment is read when an option is looked up (``{**DEFAULT_OPTIONS}`` reads it
 then), not frozen when this module is imported, so a test or a warm container that sets
@@ -35,6 +38,10 @@ def publish(params: Mapping[str, Any]) -> Callable[[Any], Any]:
     return publish_to_event_bridge(**params)
 
 
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
 class _DefaultOptions(Mapping[str, Any]):
     """Read-only options whose environment-backed values are read on lookup."""
 
@@ -47,6 +54,8 @@ class _DefaultOptions(Mapping[str, Any]):
         "logger": lambda: logging.getLogger(),
         "bus_name": lambda: os.environ.get("BUS_NAME"),
         "source": lambda: os.environ.get("BUS_SRC") or "custom",
+        "metrics": lambda: _flag(os.environ.get("STREAM_CORE_METRICS")),
+        "metrics_namespace": lambda: os.environ.get("POWERTOOLS_METRICS_NAMESPACE"),
     }
 
     def __getitem__(self, key: str) -> Any:
