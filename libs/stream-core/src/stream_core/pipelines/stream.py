@@ -100,8 +100,9 @@ class StreamPipeline:
         self._dynamic: list[tuple[str, Callable[[Any], Any]]] = []
         self._everything: list[str] = []
         for pipeline_id, pipeline in self.pipelines.items():
+            # a rule without event_type, or a hand-made factory, sees (and filters) everything
             matcher = pipeline.matcher if isinstance(pipeline, Pipeline) else None
-            if (isinstance(pipeline, Pipeline) and matcher is None) or matcher is None:
+            if matcher is None:
                 self._everything.append(pipeline_id)
             elif matcher.types is not None:
                 for event_type in matcher.types:
