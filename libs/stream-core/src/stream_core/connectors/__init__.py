@@ -3,18 +3,23 @@ API's limits, retries partial failures with jittered backoff, bounds concurrent 
 counts them. Clients are created lazily and reused across warm invocations.
 
 The batched-write algorithm lives in ``_batch.BatchWriter``; a connector supplies the call
-and how to read failed entries from its response.
+and how to read failed entries from its response. Single requests go through
+``_retry.Caller``: transient errors are retried, then raised as ``RetryableError``.
 """
 
 from ._batch import BatchWriter, FailedEntry, chunk
-from ._retry import RETRYABLE_CODES, RetryPolicy, is_retryable
+from ._retry import RETRYABLE_CODES, Caller, RetryPolicy, is_retryable
+from .dynamodb import DynamoDBConnector, Page
 from .eventbridge import EventBridgeConnector
 
 __all__ = [
     "RETRYABLE_CODES",
     "BatchWriter",
+    "Caller",
+    "DynamoDBConnector",
     "EventBridgeConnector",
     "FailedEntry",
+    "Page",
     "RetryPolicy",
     "chunk",
     "is_retryable",

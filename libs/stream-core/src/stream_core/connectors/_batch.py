@@ -2,7 +2,8 @@
 SendMessageBatch, PublishBatch, BatchWriteItem):
 
 1. split entries into requests of at most ``max_entries`` entries and ``max_bytes`` bytes
-   (an entry larger than ``max_bytes`` alone fails at once, without a call);
+   (an entry larger than ``max_entry_bytes``, default ``max_bytes``, fails at once, without
+   a call);
 2. send the requests concurrently, at most ``max_in_flight`` at a time;
 3. retry only the entries the service reports as failed with a transient code, and whole
    requests that failed with a transient error, with jittered backoff, up to the policy's
@@ -11,6 +12,8 @@ SendMessageBatch, PublishBatch, BatchWriteItem):
 
 A connector supplies ``send(entries) -> [(position_in_request, code, message), ...]``
 listing the entries that failed in that request (an empty list when all went through).
+A failure may carry a fourth element, ``retryable``, when the service says so itself (SQS
+and SNS ``SenderFault``); otherwise the code decides (``retryable_codes``).
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ from ._retry import RETRYABLE_CODES, RetryPolicy, is_retryable
 
 __all__ = ["BatchWriter", "EntryFailure", "FailedEntry", "chunk"]
 
-#: A failure inside one request: (position in that request, error code, message).
-EntryFailure = tuple[int, str, str]
+#: A failure inside one request: (position in that request, error code, message), optionally
+#: followed by whether it is retryable (else the code decides).
+EntryFailure = tuple[int, str, str] | tuple[int, str, str, bool]
 
 
 @dataclass(frozen=True)
@@ -41,18 +45,20 @@ class FailedEntry:
 
 
 def chunk(
-    sizes: Sequence[int], max_entries: int, max_bytes: int
+    sizes: Sequence[int], max_entries: int, max_bytes: int, max_entry_bytes: int | None = None
 ) -> tuple[list[list[int]], list[int]]:
     """Group positions into requests within both limits, keeping order.
 
-    Returns the requests and the positions too large to send at all.
+    Returns the requests and the positions too large to send at all (over
+    ``max_entry_bytes``, which defaults to ``max_bytes``).
     """
+    entry_limit = max_bytes if max_entry_bytes is None else min(max_entry_bytes, max_bytes)
     requests: list[list[int]] = []
     too_large: list[int] = []
     current: list[int] = []
     current_bytes = 0
     for index, size in enumerate(sizes):
-        if size > max_bytes:
+        if size > entry_limit:
             too_large.append(index)
             continue
         if current and (len(current) == max_entries or current_bytes + size > max_bytes):
@@ -78,10 +84,12 @@ class BatchWriter:
         retry: RetryPolicy,
         max_in_flight: int,
         retryable_codes: frozenset[str] = RETRYABLE_CODES,
+        max_entry_bytes: int | None = None,
     ) -> None:
         self.send = send
         self.max_entries = max_entries
         self.max_bytes = max_bytes
+        self.max_entry_bytes = max_bytes if max_entry_bytes is None else max_entry_bytes
         self.size_of = size_of
         self.retry = retry
         self.max_in_flight = max_in_flight
@@ -91,16 +99,15 @@ class BatchWriter:
 
     def write(self, entries: Sequence[Any]) -> list[FailedEntry]:
         """Write all ``entries``; return those that still failed, ordered by index."""
-        requests, too_large = chunk(
-            [self.size_of(e) for e in entries], self.max_entries, self.max_bytes
-        )
+        sizes = [self.size_of(e) for e in entries]
+        requests, too_large = chunk(sizes, self.max_entries, self.max_bytes, self.max_entry_bytes)
+        limit = min(self.max_entry_bytes, self.max_bytes)
         failed = [
             FailedEntry(
                 i,
                 entries[i],
                 "EntryTooLarge",
-                f"entry is {self.size_of(entries[i])} bytes; a request takes at most "
-                f"{self.max_bytes}",
+                f"entry is {sizes[i]} bytes; an entry takes at most {limit}",
                 False,
             )
             for i in too_large
@@ -125,7 +132,7 @@ class BatchWriter:
             try:
                 failures = self.send([entries[i] for i in pending])
             except Exception as err:
-                retryable = is_retryable(err)
+                retryable = is_retryable(err, self.retryable_codes)
                 if retryable and not last:
                     continue
                 response = getattr(err, "response", None) or {}
@@ -133,9 +140,10 @@ class BatchWriter:
                 final.extend(FailedEntry(i, entries[i], code, str(err), retryable) for i in pending)
                 return final
             retry_next: list[int] = []
-            for position, code, message in failures:
+            for failure in failures:
+                position, code, message = failure[0], failure[1], failure[2]
                 index = pending[position]
-                retryable = code in self.retryable_codes
+                retryable = failure[3] if len(failure) > 3 else code in self.retryable_codes
                 if retryable and not last:
                     retry_next.append(index)
                 else:
