@@ -222,3 +222,27 @@ def test_completed_callback_for_every_rule():
         uows, on_completed=done.append
     )
     assert sorted(done) == ["hit", "miss"]
+
+
+def test_unrouted_flavor_sees_every_uow_and_matches_its_derived_type():
+    from stream_core.flavors import flavor
+
+    @flavor("unwrap", routed=False)
+    def unwrap(rule):
+        def wrapper(source):
+            return source.pipe(
+                rx_map(lambda uow: {**uow, "event": uow["event"]["inner"]}),
+                rx_filter(on_event_type(rule)),
+            )
+
+        return wrapper
+
+    uows = from_kinesis(to_kinesis_records(
+        [{"id": "w1", "type": "EVENT-created", "timestamp": 1,
+          "inner": {"id": "i1", "type": "order-submitted"}},
+         {"id": "w2", "type": "EVENT-created", "timestamp": 2,
+          "inner": {"id": "i2", "type": "other"}}]
+    ))
+    out, result, _ = run([{"id": "u", "flavor": unwrap, "event_type": "order-submitted"}], uows)
+    assert result.inputs == {"u": 2}
+    assert [uow["event"]["id"] for _, uow in out] == ["i1"]

@@ -31,6 +31,10 @@ class FlavorSpec:
     optional: Mapping[str, FieldCheck] = field(default_factory=dict)
     requires_event_type: bool = True
     check: Callable[[Mapping[str, Any]], str | None] | None = None
+    #: ``False`` for flavors whose ``event_type`` names an event they derive from the record
+    #: (e.g. the domain event stored in an events-table item): the pipeline then delivers
+    #: every UOW to them and they match the type themselves, after deriving it.
+    routed: bool = True
 
     @property
     def fields(self) -> frozenset[str]:
@@ -44,12 +48,13 @@ def flavor(
     optional: Mapping[str, FieldCheck] | None = None,
     requires_event_type: bool = True,
     check: Callable[[Mapping[str, Any]], str | None] | None = None,
+    routed: bool = True,
 ) -> Callable[[F], F]:
     """Attach a ``FlavorSpec`` to a flavor function."""
 
     def decorate(function: F) -> F:
         function.__flavor_spec__ = FlavorSpec(  # type: ignore[attr-defined]
-            name, dict(required or {}), dict(optional or {}), requires_event_type, check
+            name, dict(required or {}), dict(optional or {}), requires_event_type, check, routed
         )
         return function
 

@@ -60,9 +60,12 @@ class Pipeline:
         self.rule = rule
         self.id: str = rule["id"]
         self.flavor = flavor
-        spec = rule.get("event_type")
+        event_type = rule.get("event_type")
+        flavor_spec = spec_of(flavor)
+        routed = flavor_spec is None or flavor_spec.routed
+        #: how the pipeline routes UOWs to this rule; ``None``: every UOW
         self.matcher: EventTypeMatcher | None = (
-            None if spec is None else event_type_matcher(spec, self.id)
+            event_type_matcher(event_type, self.id) if event_type is not None and routed else None
         )
         schema = rule.get("schema")
         #: validates the rule's events before its operator (``StreamPipeline`` applies it)
