@@ -89,7 +89,7 @@ def test_incomparable_timestamps_keep_arrival_order():
     ("data", "reason"),
     [
         ("!!not base64!!", "not base64"),
-        (_data("{not json"), "not JSON"),
+        (_data("{not json"), "not UTF-8 JSON"),
         (_data('["a list"]'), "not an object"),
         (_data('"a string"'), "not an object"),
         (_data('{"id": "no-type"}'), "no 'type'"),

@@ -43,9 +43,10 @@ def from_kinesis(event: Mapping[str, Any]) -> list[Uow]:
             append(malformed(record, f"kinesis record data is not base64: {err!r}", err))
             continue
         try:
-            payload = loads(data)
-        except ValueError as err:
-            append(malformed(record, f"kinesis record data is not JSON: {err}", err))
+            # decoding to str first skips json's encoding detection (JSON is UTF-8, RFC 8259)
+            payload = loads(data.decode("utf-8"))
+        except ValueError as err:  # UnicodeDecodeError is a ValueError too
+            append(malformed(record, f"kinesis record data is not UTF-8 JSON: {err}", err))
             continue
         if type(payload) is not dict or not payload.get("type") or type(payload["type"]) is not str:
             append(to_uow(record, payload, default_id=None, default_timestamp=None))
