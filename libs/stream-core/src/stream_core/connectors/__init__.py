@@ -11,6 +11,7 @@ from ._batch import BatchWriter, FailedEntry, chunk
 from ._retry import RETRYABLE_CODES, Caller, RetryPolicy, is_retryable
 from .dynamodb import DynamoDBConnector, Page
 from .eventbridge import EventBridgeConnector
+from .kinesis import KinesisConnector
 
 __all__ = [
     "RETRYABLE_CODES",
@@ -19,6 +20,7 @@ __all__ = [
     "DynamoDBConnector",
     "EventBridgeConnector",
     "FailedEntry",
+    "KinesisConnector",
     "Page",
     "RetryPolicy",
     "chunk",
