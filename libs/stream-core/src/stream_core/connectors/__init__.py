@@ -11,6 +11,7 @@ from ._batch import BatchWriter, FailedEntry, chunk
 from ._retry import RETRYABLE_CODES, Caller, RetryPolicy, is_retryable
 from .dynamodb import DynamoDBConnector, Page
 from .eventbridge import EventBridgeConnector
+from .firehose import FirehoseConnector
 from .kinesis import KinesisConnector
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "DynamoDBConnector",
     "EventBridgeConnector",
     "FailedEntry",
+    "FirehoseConnector",
     "KinesisConnector",
     "Page",
     "RetryPolicy",
