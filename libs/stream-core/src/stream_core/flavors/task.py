@@ -20,26 +20,26 @@ come out carry ``emit``. A failing ``execute``/``emit`` faults that record only.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from reactivex import Observable
-from reactivex import operators as ops
-
 from ..errors import RecordError
-from ..utils.filters import on_content, on_event_type, skip_event_type_filter
-from ..utils.operators import rx_filter, rx_map, split_buffer
-from ..utils.opt import publish as default_publish
-from ..utils.print import print_end_pipeline, print_start_pipeline, rule_logger
-from ..utils.tags import env_tags
+from ..utils.operators import rx_map, split_buffer
 from ..utils.time import now
 from ._spec import flavor
+from ._steps import (
+    Operator,
+    by_content,
+    by_event_type,
+    pipe,
+    publish,
+    trace_end,
+    trace_start,
+    with_tags,
+)
 
 __all__ = ["task"]
-
-Operator = Callable[[Observable[Any]], Observable[Any]]
 
 
 @flavor(
@@ -56,36 +56,15 @@ Operator = Callable[[Observable[Any]], Observable[Any]]
 )
 def task(rule: Mapping[str, Any]) -> Operator:
     """Build the task operator for ``rule``."""
-    steps = [
-        _event_type(rule),
-        _trace(rule, print_start_pipeline),
-        _content(rule),
+    return pipe(
+        by_event_type(rule),
+        trace_start(rule),
+        by_content(rule),
         _execute(rule),
         _execute_operators(rule),
         _emit(rule),
-        _trace(rule, print_end_pipeline),
-    ]
-    active = [step for step in steps if step is not None]
-
-    def operator(source: Observable[Any]) -> Observable[Any]:
-        return source.pipe(*active)
-
-    return operator
-
-
-def _event_type(rule: Mapping[str, Any]) -> Operator | None:
-    return None if skip_event_type_filter(rule) else rx_filter(on_event_type(rule))
-
-
-def _trace(rule: Mapping[str, Any], printer: Callable[..., Any]) -> Operator | None:
-    # Checked once per invocation: with DEBUG off the step is not in the pipe at all.
-    if not rule_logger(rule).isEnabledFor(logging.DEBUG):
-        return None
-    return ops.do_action(printer(rule))
-
-
-def _content(rule: Mapping[str, Any]) -> Operator | None:
-    return rx_filter(on_content(rule)) if rule.get("filters") else None
+        trace_end(rule),
+    )
 
 
 def _execute(rule: Mapping[str, Any]) -> Operator | None:
@@ -111,23 +90,11 @@ def _emit(rule: Mapping[str, Any]) -> Operator | None:
     emit = rule.get("emit")
     if not emit:
         return None
-    publish = rule.get("publish") or default_publish
-    return lambda source: source.pipe(
-        rx_map(_to_emit(rule, emit)),
-        split_buffer(),
-        publish(
-            {
-                "bus_name": rule.get("bus_name"),
-                "source": rule.get("source"),
-                "logger": rule.get("logger"),
-                "event_field": "emit",
-            }
-        ),
-    )
+    return pipe(rx_map(_to_emit(rule, emit)), split_buffer(), publish(rule))
 
 
 def _to_emit(rule: Mapping[str, Any], emit: Any) -> Callable[[dict[str, Any]], list[dict]]:
-    tags = env_tags(rule.get("id"))
+    tags = with_tags(rule)
     fixed_type = emit if isinstance(emit, str) else None
 
     def to_emit(uow: dict[str, Any]) -> list[dict[str, Any]]:
@@ -135,7 +102,7 @@ def _to_emit(rule: Mapping[str, Any], emit: Any) -> Callable[[dict[str, Any]], l
             "id": str(uuid.uuid4()),
             "timestamp": now(),
             "partition_key": uow["event"].get("partition_key"),
-            "tags": dict(tags),
+            "tags": tags(),
         }
         if fixed_type is not None:
             template["type"] = fixed_type
