@@ -13,6 +13,7 @@ from .dynamodb import DynamoDBConnector, Page
 from .eventbridge import EventBridgeConnector
 from .firehose import FirehoseConnector
 from .kinesis import KinesisConnector
+from .s3 import S3Connector
 
 __all__ = [
     "RETRYABLE_CODES",
@@ -25,6 +26,7 @@ __all__ = [
     "KinesisConnector",
     "Page",
     "RetryPolicy",
+    "S3Connector",
     "chunk",
     "is_retryable",
 ]
