@@ -17,9 +17,9 @@ VENV := .venv
 BENCH_VENV := .venv-bench
 BIN := $(VENV)/bin
 
-# Python packages installed editable into .venv. Add libs/stream-local (and a service
-# package, if it needs installing) here when it exists.
-PY_PACKAGES := libs/stream-core
+# Python packages installed editable into .venv (add a service package here if it needs
+# installing).
+PY_PACKAGES := libs/stream-core libs/stream-local
 PY_MANIFESTS := pyproject.toml $(addsuffix /pyproject.toml,$(PY_PACKAGES))
 
 # pip that understands PEP 735 `--group`.

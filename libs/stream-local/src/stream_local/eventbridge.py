@@ -1,0 +1,176 @@
+"""EventBridge targets: drain each rule's SQS tap queue and deliver to the real targets.
+
+moto matches a rule's pattern itself (its matcher is good) but can deliver only to SQS, so
+the deployer points every rule at a tap queue (``template.py``). A ``TapRouter`` thread per
+rule long-polls its tap and delivers each event to the rule's real targets, applying
+``Input`` / ``InputPath`` / ``InputTransformer`` (``inputs.py``):
+
+* Kinesis: ``PutRecord`` with the partition key at ``KinesisParameters.PartitionKeyPath``
+  of the *original* event (the event id when there is none), as EventBridge does;
+* SQS: ``SendMessage`` (FIFO: ``SqsParameters.MessageGroupId``, the event id as
+  deduplication id);
+* Lambda: an asynchronous invocation through the runtime (retries, on-failure destination);
+* Firehose: the runtime's delivery stream (``firehose.py``);
+* SNS: ``Publish``; another event bus: ``PutEvents``.
+
+A delivery that fails leaves the message in the tap (it is received again after the tap's
+visibility timeout); targets that already got it are not delivered twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from .cloud import Cloud
+from .inputs import MISSING, jsonpath, target_input
+from .pollers.base import PollerThread
+
+__all__ = ["TapRouter", "Targets"]
+
+_RETRY_AFTER = 2  # seconds a failed tap message stays invisible
+
+
+class Targets(Protocol):
+    """What the runtime offers for targets stream-local implements itself."""
+
+    def invoke_async(self, function: str, event: Any, *, source: str) -> None: ...
+
+    def firehose_put(self, name: str, data: bytes) -> None: ...
+
+
+class TapRouter(PollerThread):
+    """Delivers the events of one rule (from its tap queue) to the rule's targets."""
+
+    def __init__(
+        self,
+        cloud: Cloud,
+        rule: Mapping[str, Any],
+        targets: Targets,
+        *,
+        say: Callable[[str], None],
+        on_delivery: Callable[[str, str, str, bool, str], None] | None = None,
+        wait_seconds: int = 1,
+    ) -> None:
+        super().__init__()
+        self.cloud = cloud
+        self.rule = rule
+        self.targets = targets
+        self.say = say
+        self.on_delivery = on_delivery
+        self.wait_seconds = wait_seconds
+        self.rule_name = str(rule.get("arn", "")).rsplit("/", 1)[-1] or rule["logical_id"]
+        self.name = f"rule:{rule.get('bus')}/{self.rule_name}"
+        self.delivered = 0
+        self._done: dict[str, set[str]] = {}  # message id -> targets already delivered
+        self._queue_urls: dict[str, str] = {}
+
+    def run(self) -> None:
+        sqs = self.cloud.client("sqs")
+        url = self.rule["tap_queue_url"]
+        while not self.stopping.is_set():
+            messages = sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=self.wait_seconds
+            ).get("Messages", [])
+            for message in messages:
+                if self.deliver_message(message):
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                else:
+                    sqs.change_message_visibility(
+                        QueueUrl=url,
+                        ReceiptHandle=message["ReceiptHandle"],
+                        VisibilityTimeout=_RETRY_AFTER,
+                    )
+
+    def deliver_message(self, message: Mapping[str, Any]) -> bool:
+        """Deliver one tapped event to every target; True when all succeeded."""
+        try:
+            event = json.loads(message["Body"])
+        except ValueError:
+            self.say(f"{self.name}: tap message is not JSON, dropped")
+            return True
+        done = self._done.setdefault(message["MessageId"], set())
+        ok = True
+        for target in self.rule.get("targets") or []:
+            target_id = str(target.get("Id"))
+            if target_id in done:
+                continue
+            try:
+                self.deliver(event, target)
+            except Exception as err:
+                ok = False
+                self._report(event, target, False, f"{type(err).__name__}: {err}")
+                continue
+            done.add(target_id)
+            self.delivered += 1
+            self._report(event, target, True, "")
+        if ok:
+            self._done.pop(message["MessageId"], None)
+        return ok
+
+    def _report(
+        self, event: Mapping[str, Any], target: Mapping[str, Any], ok: bool, error: str
+    ) -> None:
+        if self.on_delivery is not None:
+            self.on_delivery(
+                self.name, str(target.get("Arn")), str(event.get("detail-type")), ok, error
+            )
+
+    def deliver(self, event: Mapping[str, Any], target: Mapping[str, Any]) -> None:
+        """Send ``event`` to one ``target`` (an ``AWS::Events::Rule`` target, resolved)."""
+        arn = str(target["Arn"])
+        service = arn.split(":")[2]
+        payload = target_input(event, target, self.rule)
+        if service == "kinesis":
+            path = (target.get("KinesisParameters") or {}).get("PartitionKeyPath")
+            key = jsonpath(event, path) if path else MISSING
+            if key is MISSING or key is None or key == "":
+                key = event.get("id")
+            self.cloud.client("kinesis").put_record(
+                StreamName=arn.rsplit("/", 1)[-1],
+                Data=payload.encode("utf-8"),
+                PartitionKey=str(key),
+            )
+        elif service == "sqs":
+            kwargs: dict[str, Any] = {"QueueUrl": self._queue_url(arn), "MessageBody": payload}
+            if arn.endswith(".fifo"):
+                group = (target.get("SqsParameters") or {}).get("MessageGroupId") or "default"
+                kwargs.update(MessageGroupId=group, MessageDeduplicationId=str(event.get("id")))
+            self.cloud.client("sqs").send_message(**kwargs)
+        elif service == "lambda":
+            self.targets.invoke_async(arn, _json_or_text(payload), source=self.name)
+        elif service == "firehose":
+            self.targets.firehose_put(arn.rsplit("/", 1)[-1], payload.encode("utf-8"))
+        elif service == "sns":
+            self.cloud.client("sns").publish(TopicArn=arn, Message=payload)
+        elif service == "events" and ":event-bus/" in arn:
+            self.cloud.client("events").put_events(
+                Entries=[
+                    {
+                        "EventBusName": arn.rsplit("/", 1)[-1],
+                        "Source": event.get("source", "stream-local"),
+                        "DetailType": event.get("detail-type", ""),
+                        "Detail": json.dumps(event.get("detail", {})),
+                        "Resources": event.get("resources") or [],
+                    }
+                ]
+            )
+        else:
+            raise NotImplementedError(f"target type {service} is not supported locally")
+
+    def _queue_url(self, arn: str) -> str:
+        url = self._queue_urls.get(arn)
+        if url is None:
+            name = arn.rsplit(":", 1)[-1]
+            url = self._queue_urls[arn] = self.cloud.client("sqs").get_queue_url(QueueName=name)[
+                "QueueUrl"
+            ]
+        return url
+
+
+def _json_or_text(payload: str) -> Any:
+    try:
+        return json.loads(payload)
+    except ValueError:
+        return payload

@@ -1,0 +1,243 @@
+"""The runtime: delivers events to the deployed functions the way AWS would.
+
+>>> runtime = Runtime(cloud, Registry.load(cloud))        # doctest: +SKIP
+>>> runtime.start(); ...; runtime.stop()                   # doctest: +SKIP
+
+It owns one warm worker per function (``worker.py``), one poller per stream shard and per
+SQS queue of the event source mappings (``pollers/``), one router per EventBridge rule tap
+(``eventbridge.py``), asynchronous invocations with Lambda's retries, Firehose delivery
+streams (``firehose.py``) and the TTL sweeper (``ttl.py``). Every delivery is written to the
+live log (``log.py``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from .cloud import Cloud
+from .eventbridge import TapRouter
+from .log import DeliveryLog
+from .pollers.base import PollerThread, send_to_destination
+from .pollers.kinesis import KinesisSource
+from .pollers.shard import ShardPoller
+from .registry import EventSourceMapping, Registry, function_name_of
+from .worker import InlineWorker, Invocation, Worker
+
+__all__ = ["Clock", "Runtime", "RuntimeOptions", "wait_for"]
+
+
+class Clock:
+    """Wall-clock time plus an offset that scenarios move forward (``--clock``)."""
+
+    def __init__(self, offset: float = 0.0) -> None:
+        self.offset = offset
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@dataclass
+class RuntimeOptions:
+    """Knobs of the local runtime (none of them changes what AWS would do)."""
+
+    poll_interval: float = 0.05  # between reads of a busy shard
+    idle_interval: float = 0.5  # longest wait between reads of an idle shard
+    max_retry_delay: float = 2.0  # backoff cap between retries of a failing batch
+    async_retry_delays: tuple[float, ...] = (1.0, 2.0)  # Lambda: about 1 and 2 minutes
+    interactive: frozenset[str] = frozenset()  # functions whose worker keeps the terminal
+    inline: frozenset[str] = frozenset()  # functions run inside this process
+    python: str | None = None  # the interpreter of the workers (default: this one)
+
+
+class Runtime:
+    """Workers, pollers and routers for everything in ``registry``."""
+
+    def __init__(
+        self,
+        cloud: Cloud,
+        registry: Registry,
+        *,
+        log: DeliveryLog | None = None,
+        clock: Clock | None = None,
+        options: RuntimeOptions | None = None,
+    ) -> None:
+        self.cloud = cloud
+        self.registry = registry
+        self.log = log or DeliveryLog()
+        self.clock = clock or Clock()
+        self.options = options or RuntimeOptions()
+        self.workers: dict[str, Worker | InlineWorker] = {}
+        self.pollers: list[PollerThread] = []
+        self._started: set[str] = set()
+        self._lock = threading.Lock()
+        self._async = ThreadPoolExecutor(max_workers=4, thread_name_prefix="async-invoke")
+        self.firehose: Any = None
+
+    # ---- invoking -----------------------------------------------------------------------
+
+    def worker(self, function: str) -> Worker | InlineWorker:
+        name = function_name_of(function)
+        with self._lock:
+            worker = self.workers.get(name)
+            if worker is None:
+                spec = self.registry.function(name)
+                kind = InlineWorker if name in self.options.inline else Worker
+                worker = self.workers[name] = kind(
+                    spec,
+                    self.cloud.process_env(),
+                    python=self.options.python,
+                    on_log=self.log.function_output,
+                    interactive=name in self.options.interactive,
+                )
+            return worker
+
+    def invoke(self, function: str, event: Any, *, source: str, records: int = 0) -> Invocation:
+        """Synchronous invocation (an event source mapping, a REST request, ``send``)."""
+        result = self.worker(function).invoke(event)
+        self.log.invocation(source, function_name_of(function), records, result)
+        return result
+
+    def invoke_async(self, function: str, event: Any, *, source: str) -> None:
+        """Asynchronous invocation: retried on error (``MaximumRetryAttempts``, default 2),
+        then sent to the ``EventInvokeConfig`` on-failure destination, like Lambda."""
+        self._async.submit(self._run_async, function_name_of(function), event, source)
+
+    def _run_async(self, function: str, event: Any, source: str) -> None:
+        config = self.registry.invoke_configs().get(function, {})
+        retries = int(config.get("MaximumRetryAttempts", 2))
+        delays = self.options.async_retry_delays
+        for attempt in range(retries + 1):
+            result = self.invoke(function, event, source=source)
+            if result.ok:
+                return
+            if attempt < retries:
+                time.sleep(delays[min(attempt, len(delays) - 1)])
+        destination = ((config.get("DestinationConfig") or {}).get("OnFailure") or {}).get(
+            "Destination"
+        )
+        self.log.notice(
+            f"{function}: async invocation failed {retries + 1} times"
+            + (f", sent to {destination}" if destination else ", event dropped"),
+            error=True,
+        )
+        if destination:
+            spec = self.registry.function(function)
+            payload = {
+                "version": "1.0",
+                "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "requestContext": {
+                    "requestId": result.request_id,
+                    "functionArn": f"{spec.arn}:$LATEST",
+                    "condition": "RetriesExhausted",
+                    "approximateInvokeCount": retries + 1,
+                },
+                "requestPayload": event,
+                "responseContext": {
+                    "statusCode": 200,
+                    "executedVersion": "$LATEST",
+                    "functionError": "Unhandled",
+                },
+                "responsePayload": result.error,
+            }
+            send_to_destination(self.cloud, destination, payload, self.log.notice)
+
+    def firehose_put(self, name: str, data: bytes) -> None:
+        if self.firehose is None:
+            raise RuntimeError(f"no Firehose runtime for delivery stream {name}")
+        self.firehose.put(name, data)
+
+    # ---- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> Runtime:
+        """Start pollers and routers for what is deployed (again: only what is new)."""
+        for mapping in self.registry.mappings():
+            if mapping.id not in self._started and mapping.enabled:
+                self._started.add(mapping.id)
+                self._start_mapping(mapping)
+        for rule in self.registry.rules():
+            key = f"rule:{rule['service']}/{rule['logical_id']}"
+            if key not in self._started and rule.get("state", "ENABLED") == "ENABLED":
+                self._started.add(key)
+                self._spawn(
+                    TapRouter(
+                        self.cloud, rule, self, say=self.log.notice, on_delivery=self._on_target
+                    )
+                )
+        return self
+
+    def _on_target(self, rule: str, target: str, detail_type: str, ok: bool, error: str) -> None:
+        service = target.split(":")[2] if target.count(":") >= 5 else ""
+        if service in ("kinesis", "sqs", "sns", "events") or not ok:
+            self.log.target(rule, target.rsplit(":", 1)[-1], detail_type, ok, error)
+
+    def _start_mapping(self, mapping: EventSourceMapping) -> None:
+        spec = self.registry.function(mapping.function)
+        if mapping.kind == "kinesis":
+            source = KinesisSource(self.cloud, mapping.source_arn)
+            for shard_id in source.shard_ids():
+                self._spawn(
+                    ShardPoller(
+                        source,
+                        shard_id,
+                        mapping,
+                        self.invoke,
+                        say=self.log.notice,
+                        clock=self.clock,
+                        function_arn=spec.arn,
+                        poll_interval=self.options.poll_interval,
+                        idle_interval=self.options.idle_interval,
+                        max_retry_delay=self.options.max_retry_delay,
+                    )
+                )
+        else:
+            self.log.notice(
+                f"{mapping.id}: event source {mapping.kind} is not supported locally", error=True
+            )
+
+    def _spawn(self, poller: PollerThread) -> None:
+        self.pollers.append(poller)
+        poller.start()
+
+    def pollers_of(self, function: str) -> list[PollerThread]:
+        name = function_name_of(function)
+        return [
+            p
+            for p in self.pollers
+            if getattr(getattr(p, "mapping", None), "function", None) == name
+        ]
+
+    def stop(self) -> None:
+        """Stop every poller and router, then every worker process."""
+        for poller in self.pollers:
+            poller.stopping.set()
+        for poller in self.pollers:
+            poller.stop()
+        self._async.shutdown(wait=False, cancel_futures=True)
+        for worker in self.workers.values():
+            worker.stop()
+
+    def __enter__(self) -> Runtime:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
+    """Poll ``predicate`` until it returns something truthy (returned) or ``timeout`` passes
+    (the last value is returned). For scenarios and tests."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
