@@ -16,7 +16,7 @@ from stream_local.deploy import Deployment
 from stream_local.log import DeliveryLog
 from stream_local.package import Package, package_service
 from stream_local.registry import Registry
-from stream_local.runtime import Runtime, RuntimeOptions
+from stream_local.runtime import Clock, Runtime, RuntimeOptions
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HANDLERS = FIXTURES / "handlers"
@@ -106,9 +106,7 @@ def registry_of(
         outputs={},
         plan={
             "functions": [{"logical_id": f["name"], "name": f["name"]} for f in functions],
-            "mappings": [
-                {"logical_id": f"Mapping{i}", **m} for i, m in enumerate(mappings)
-            ],
+            "mappings": [{"logical_id": f"Mapping{i}", **m} for i, m in enumerate(mappings)],
             "rules": list(rules),
             "subscriptions": [],
             "firehoses": [],
@@ -123,15 +121,28 @@ def registry_of(
     return Registry({deployment.stack_name: deployment})
 
 
+@pytest.fixture(name="journal_function")
+def journal_function_fixture() -> Callable[..., dict[str, Any]]:
+    return journal_function
+
+
+@pytest.fixture(name="registry_of")
+def registry_of_fixture() -> Callable[..., Registry]:
+    return registry_of
+
+
 @pytest.fixture
 def run() -> Iterator[Callable[..., Runtime]]:
     """``run(cloud, registry, **options)``: a started runtime, stopped after the test."""
     started: list[Runtime] = []
 
-    def start(cloud: Cloud, registry: Registry, **options: Any) -> Runtime:
+    def start(
+        cloud: Cloud, registry: Registry, *, clock: Clock | None = None, **options: Any
+    ) -> Runtime:
         runtime = Runtime(
             cloud,
             registry,
+            clock=clock,
             log=DeliveryLog(stream=None),
             options=RuntimeOptions(**{"max_retry_delay": 0.1, **options}),
         )
@@ -141,3 +152,56 @@ def run() -> Iterator[Callable[..., Runtime]]:
     yield start
     for runtime in started:
         runtime.stop()
+
+
+class Resources:
+    """Uniquely named AWS resources on the session's moto server."""
+
+    def __init__(self, cloud: Cloud, unique: str) -> None:
+        self.cloud = cloud
+        self.unique = unique
+        self._count = 0
+
+    def name(self, kind: str) -> str:
+        self._count += 1
+        return f"t-{kind}-{self.unique}-{self._count}"
+
+    def stream(self, shards: int = 1) -> str:
+        kinesis = self.cloud.client("kinesis")
+        name = self.name("stream")
+        kinesis.create_stream(StreamName=name, ShardCount=shards)
+        return kinesis.describe_stream(StreamName=name)["StreamDescription"]["StreamARN"]
+
+    def put(self, stream_arn: str, payloads: list[dict[str, Any]], key: str = "k") -> list[str]:
+        """Put ``payloads`` in order (one PutRecords call); returns their sequence numbers."""
+        response = self.cloud.client("kinesis").put_records(
+            StreamName=stream_arn.rsplit("/", 1)[1],
+            Records=[
+                {"Data": json.dumps(p).encode(), "PartitionKey": str(p.get("key", key))}
+                for p in payloads
+            ],
+        )
+        return [r["SequenceNumber"] for r in response["Records"]]
+
+    def queue(self, **attributes: str) -> tuple[str, str]:
+        sqs = self.cloud.client("sqs")
+        url = sqs.create_queue(QueueName=self.name("queue"), Attributes=attributes)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+        return url, arn["Attributes"]["QueueArn"]
+
+    def drain(self, url: str) -> list[dict[str, Any]]:
+        """Every message now in the queue (received and deleted), bodies parsed."""
+        sqs = self.cloud.client("sqs")
+        bodies = []
+        while True:
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages")
+            if not messages:
+                return bodies
+            for message in messages:
+                bodies.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+@pytest.fixture
+def aws(cloud: Cloud, unique: str) -> Resources:
+    return Resources(cloud, unique)

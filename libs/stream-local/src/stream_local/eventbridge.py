@@ -69,6 +69,7 @@ class TapRouter(PollerThread):
     def run(self) -> None:
         sqs = self.cloud.client("sqs")
         url = self.rule["tap_queue_url"]
+        self.ready.set()
         while not self.stopping.is_set():
             messages = sqs.receive_message(
                 QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=self.wait_seconds

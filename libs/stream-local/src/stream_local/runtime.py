@@ -174,6 +174,11 @@ class Runtime:
                 )
         return self
 
+    def wait_ready(self, timeout: float = 10.0) -> bool:
+        """Wait until every poller reads its source; False if one did not in time."""
+        deadline = time.monotonic() + timeout
+        return all(p.ready.wait(max(0.0, deadline - time.monotonic())) for p in self.pollers)
+
     def _on_target(self, rule: str, target: str, detail_type: str, ok: bool, error: str) -> None:
         service = target.split(":")[2] if target.count(":") >= 5 else ""
         if service in ("kinesis", "sqs", "sns", "events") or not ok:

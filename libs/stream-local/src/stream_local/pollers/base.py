@@ -27,12 +27,14 @@ class Invoke(Protocol):
 
 class PollerThread:
     """A daemon thread running ``self.run()`` until ``stop()``; ``run`` checks
-    ``self.stopping`` (an ``Event``, so sleeps can be ``self.stopping.wait(s)``)."""
+    ``self.stopping`` (an ``Event``, so sleeps can be ``self.stopping.wait(s)``) and sets
+    ``self.ready`` once it reads its source (a LATEST iterator is taken by then)."""
 
     name = "poller"
 
     def __init__(self) -> None:
         self.stopping = threading.Event()
+        self.ready = threading.Event()
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
 
@@ -46,6 +48,8 @@ class PollerThread:
         except Exception as err:  # a poller must never die silently
             self.error = err
             logger.exception("%s stopped on an error", self.name)
+        finally:
+            self.ready.set()
 
     def run(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError

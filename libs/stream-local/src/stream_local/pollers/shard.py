@@ -164,6 +164,7 @@ class ShardPoller(PollerThread):
         iterator = self.source.iterator(
             self.shard_id, settings.starting_position, settings.starting_timestamp
         )
+        self.ready.set()
         buffer: deque[dict[str, Any]] = deque()
         collecting_since: float | None = None
         idle = self.poll_interval
