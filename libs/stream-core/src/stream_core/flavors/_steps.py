@@ -15,9 +15,11 @@ from typing import Any
 from reactivex import Observable
 from reactivex import operators as ops
 
+from ..connectors._retry import is_retryable
+from ..errors import RetryableError
 from ..filters.dotpath import get_path
 from ..utils.filters import on_content, on_event_type, skip_event_type_filter
-from ..utils.operators import rx_filter, rx_map, split_buffer
+from ..utils.operators import rx_filter, rx_map, rx_map_io, split_buffer
 from ..utils.opt import publish as default_publish
 from ..utils.print import print_end_pipeline, print_start_pipeline, rule_logger
 from ..utils.tags import env_tags
@@ -27,6 +29,7 @@ __all__ = [
     "by_content",
     "by_event_type",
     "call_rule_fn",
+    "io_step",
     "pipe",
     "publish",
     "split",
@@ -135,3 +138,19 @@ def call_rule_fn(function: Callable[..., Any]) -> Callable[[Any, Mapping[str, An
     if variadic or len(positional) >= 2:
         return function
     return lambda uow, rule: function(uow)
+
+
+def io_step(rule: Mapping[str, Any], step: Callable[[dict[str, Any]], Any]) -> Operator:
+    """Run an AWS-calling ``step`` per UOW, concurrently (``max_in_flight``), where a
+    transient error that outlived the connector's retries becomes ``RetryableError`` (the
+    record goes back to Lambda) and any other error faults the UOW."""
+
+    def settled(uow: dict[str, Any]) -> Any:
+        try:
+            return step(uow)
+        except Exception as err:
+            if is_retryable(err):
+                raise RetryableError(f"{type(err).__name__}: {err}") from err
+            raise
+
+    return rx_map_io(settled, rule.get("max_in_flight") or 16)

@@ -39,7 +39,7 @@ from ._steps import (
     with_tags,
 )
 
-__all__ = ["task"]
+__all__ = ["emit_step", "execute_step", "task"]
 
 
 @flavor(
@@ -60,14 +60,15 @@ def task(rule: Mapping[str, Any]) -> Operator:
         by_event_type(rule),
         trace_start(rule),
         by_content(rule),
-        _execute(rule),
+        execute_step(rule),
         _execute_operators(rule),
-        _emit(rule),
+        emit_step(rule),
         trace_end(rule),
     )
 
 
-def _execute(rule: Mapping[str, Any]) -> Operator | None:
+def execute_step(rule: Mapping[str, Any]) -> Operator | None:
+    """``uow[result_key] = execute(uow, rule)``; left out without ``execute``."""
     execute = rule.get("execute")
     if execute is None:
         return None
@@ -86,7 +87,8 @@ def _execute_operators(rule: Mapping[str, Any]) -> Operator | None:
     return build(rule) if build is not None else None
 
 
-def _emit(rule: Mapping[str, Any]) -> Operator | None:
+def emit_step(rule: Mapping[str, Any]) -> Operator | None:
+    """Build the ``emit`` events from a template and publish them; left out without ``emit``."""
     emit = rule.get("emit")
     if not emit:
         return None

@@ -47,7 +47,18 @@ COMMON_FIELDS = frozenset(
 
 #: Built-in flavors by name, imported on first use.
 FLAVORS: Mapping[str, str] = {
-    "task": "stream_core.flavors.task:task",
+    name: f"stream_core.flavors.{name}:{name}"
+    for name in (
+        "task",
+        "materialize",
+        "update",
+        "cdc",
+        "collect",
+        "correlate",
+        "evaluate",
+        "expired",
+        "job",
+    )
 }
 
 
