@@ -26,6 +26,7 @@ from .log import DeliveryLog
 from .pollers.base import PollerThread, send_to_destination
 from .pollers.kinesis import KinesisSource
 from .pollers.shard import ShardPoller
+from .pollers.sqs import SqsPoller
 from .registry import EventSourceMapping, Registry, function_name_of
 from .worker import InlineWorker, Invocation, Worker
 
@@ -203,6 +204,8 @@ class Runtime:
                         max_retry_delay=self.options.max_retry_delay,
                     )
                 )
+        elif mapping.kind == "sqs":
+            self._spawn(SqsPoller(self.cloud, mapping, self.invoke, say=self.log.notice))
         else:
             self.log.notice(
                 f"{mapping.id}: event source {mapping.kind} is not supported locally", error=True
