@@ -1,0 +1,141 @@
+"""collect -> correlate -> evaluate -> expired, through the events table's real stream."""
+
+from stream_core.events.dynamodb import TTL_USER_IDENTITY as TTL_IDENTITY
+from stream_core.events.dynamodb import from_dynamodb, to_dynamodb_records
+from stream_core.events.kinesis import from_kinesis, to_kinesis_records
+from stream_core.flavors.collect import collect
+from stream_core.flavors.correlate import correlate
+from stream_core.flavors.evaluate import evaluate
+from stream_core.flavors.expired import expired, expired_type
+
+TYPES = ["order-submitted", "payment-authorized"]
+
+COLLECT = {"id": "collect", "flavor": collect, "event_type": TYPES,
+           "correlation_key": "order.id", "ttl": 1, "expire": "order-payment-timeout"}
+CORRELATE = {"id": "correlate", "flavor": correlate, "event_type": TYPES,
+             "correlation_key": "order.id"}
+
+
+def ready(uow):
+    types = {e["type"] for e in uow["correlated"]}
+    # emit only from the latest trigger, so two triggers in one batch emit once
+    latest = uow["correlated"][0]["id"] == uow["event"]["id"]
+    return set(TYPES) <= types and latest
+
+
+EVALUATE = {"id": "order-ready", "flavor": evaluate, "event_type": TYPES,
+            "expression": ready, "emit": "order-ready"}
+
+
+def order_events(*specs):
+    return from_kinesis(to_kinesis_records([
+        {"id": eid, "type": t, "timestamp": ts, "partition_key": oid, "order": {"id": oid}}
+        for eid, t, oid, ts in specs
+    ]))
+
+
+def test_collect_stores_once_with_ttl_and_expire(events_table, run):
+    uows = order_events(("e1", "order-submitted", "o1", 1_700_000_000_000))
+    out, result = run([COLLECT], uows)
+    assert result.faults == [] and out[0]["collected"] is True
+    item = events_table.get_item(Key={"pk": "e1", "sk": "EVENT"})["Item"]
+    assert item["data"] == "o1" and item["expire"] == "order-payment-timeout"
+    assert item["ttl"] == 1_700_000_000 + 86_400
+    assert item["event"]["order"] == {"id": "o1"}
+    assert item["sequence_number"] == uows[0]["record"]["kinesis"]["sequenceNumber"]
+    # redelivery: nothing written, nothing on the stream
+    events_table.stream.event()
+    out, _ = run([COLLECT], order_events(("e1", "order-submitted", "o1", 1_700_000_000_000)))
+    assert out[0]["collected"] is False
+    assert events_table.stream.event()["Records"] == []
+
+
+def test_missing_correlation_key_faults_the_record(events_table, run):
+    uows = from_kinesis(to_kinesis_records([{"id": "x", "type": "order-submitted",
+                                             "timestamp": 1}]))
+    out, result = run([COLLECT], uows)
+    assert out == [] and "no correlation key" in result.faults[0]["err"]["message"]
+
+
+def test_order_ready_once_when_both_events_are_correlated(events_table, run):
+    stream = events_table.stream
+    run([COLLECT], order_events(("s1", "order-submitted", "o1", 10),
+                                ("s2", "order-submitted", "o2", 11)))
+    run([CORRELATE], from_dynamodb(stream.event()))
+    run([EVALUATE], from_dynamodb(stream.event()))
+    assert run.sink.of_type("order-ready") == []
+
+    run([COLLECT], order_events(("p1", "payment-authorized", "o1", 20)))
+    run([CORRELATE], from_dynamodb(stream.event()))
+    trigger_batch = stream.event()
+    _, result = run([EVALUATE], from_dynamodb(trigger_batch))
+    assert result.faults == []
+    emitted = run.sink.of_type("order-ready")
+    assert len(emitted) == 1
+    event = emitted[0]
+    assert event["partition_key"] == "o1"
+    assert [t["id"] for t in event["triggers"]] == ["p1"]
+    assert event["id"].endswith(".order-ready")
+
+    # redelivery of the same trigger batch emits nothing more
+    run([EVALUATE], from_dynamodb(trigger_batch))
+    assert len(run.sink.of_type("order-ready")) == 1
+
+
+def test_both_events_in_one_batch_emit_once(events_table, run):
+    stream = events_table.stream
+    run([COLLECT], order_events(("s9", "order-submitted", "o9", 10),
+                                ("p9", "payment-authorized", "o9", 20)))
+    run([CORRELATE], from_dynamodb(stream.event()))
+    run([EVALUATE], from_dynamodb(stream.event()))
+    assert [e["partition_key"] for e in run.sink.of_type("order-ready")] == ["o9"]
+
+
+def test_evaluate_with_suffix_reads_only_its_correlations(events_table, run):
+    stream = events_table.stream
+    rules = [
+        {**CORRELATE, "id": "c-pay", "correlation_key_suffix": "payment"},
+    ]
+    run([COLLECT], order_events(("s1", "order-submitted", "o1", 10),
+                                ("p1", "payment-authorized", "o1", 20)))
+    run(rules, from_dynamodb(stream.event()))
+    keys = {i["pk"] for i in events_table.scan()["Items"] if i["discriminator"] == "CORREL"}
+    assert keys == {"o1.payment"}
+    no_suffix = {**EVALUATE, "id": "plain"}
+    with_suffix = {**EVALUATE, "id": "suffixed", "correlation_key_suffix": "payment"}
+    run([no_suffix, with_suffix], from_dynamodb(stream.event()))
+    emitted = run.sink.of_type("order-ready")
+    assert [e["id"].rsplit(".", 1)[1] for e in emitted] == ["suffixed"]
+    assert emitted[0]["partition_key"] == "o1"  # the suffix is not part of the key
+
+
+def test_expired_emits_for_ttl_removals_only(run):
+    stored = {"id": "s1", "type": "order-submitted", "timestamp": 1_700_000_000_123,
+              "order": {"id": "o1"}}
+    old = {"pk": "s1", "sk": "EVENT", "discriminator": "EVENT", "ttl": 1_700_086_400,
+           "expire": "order-payment-timeout", "event": stored}
+    event = to_dynamodb_records([
+        {"keys": {"pk": "s1", "sk": "EVENT"}, "oldImage": old, "newImage": None,
+         "timestamp": 1_700_086_500, "userIdentity": TTL_IDENTITY},
+        # a user's delete before the ttl: no timeout
+        {"keys": {"pk": "s2", "sk": "EVENT"}, "oldImage": {**old, "pk": "s2"},
+         "newImage": None, "timestamp": 1_700_000_100},
+        # no expire: nothing
+        {"keys": {"pk": "s3", "sk": "EVENT"}, "oldImage": {**old, "pk": "s3", "expire": None},
+         "newImage": None, "timestamp": 1_700_086_500, "userIdentity": TTL_IDENTITY},
+    ])
+    _, result = run([{"id": "expired", "flavor": expired}], from_dynamodb(event))
+    assert result.faults == []
+    [timeout] = run.sink.events
+    assert timeout["type"] == "order-payment-timeout"
+    assert timeout["order"] == {"id": "o1"}
+    assert timeout["timestamp"] == 1_700_086_400_123
+    assert timeout["triggers"] == [{"id": "s1", "type": "order-submitted",
+                                    "timestamp": 1_700_000_000_123}]
+    assert timeout["id"] == event["Records"][0]["eventID"]
+
+
+def test_expired_type_names():
+    assert expired_type("thing-created", True) == "thing-created-expired"
+    assert expired_type("thing.created", True) == "thing.created.expired"
+    assert expired_type("thing-created", "thing-timeout") == "thing-timeout"
