@@ -24,10 +24,12 @@ from .cloud import Cloud
 from .eventbridge import TapRouter
 from .log import DeliveryLog
 from .pollers.base import PollerThread, send_to_destination
+from .pollers.dynamodb_streams import DynamoDBStreamSource
 from .pollers.kinesis import KinesisSource
-from .pollers.shard import ShardPoller
+from .pollers.shard import ShardPoller, ShardSource
 from .pollers.sqs import SqsPoller
 from .registry import EventSourceMapping, Registry, function_name_of
+from .ttl import TtlLedger, TtlSweeper
 from .worker import InlineWorker, Invocation, Worker
 
 __all__ = ["Clock", "Runtime", "RuntimeOptions", "wait_for"]
@@ -57,6 +59,7 @@ class RuntimeOptions:
     interactive: frozenset[str] = frozenset()  # functions whose worker keeps the terminal
     inline: frozenset[str] = frozenset()  # functions run inside this process
     python: str | None = None  # the interpreter of the workers (default: this one)
+    ttl_interval: float = 1.0  # seconds between TTL sweeps (AWS: within days)
 
 
 class Runtime:
@@ -82,6 +85,8 @@ class Runtime:
         self._lock = threading.Lock()
         self._async = ThreadPoolExecutor(max_workers=4, thread_name_prefix="async-invoke")
         self.firehose: Any = None
+        self.ttl_ledger = TtlLedger()
+        self.sweeper: TtlSweeper | None = None
 
     # ---- invoking -----------------------------------------------------------------------
 
@@ -173,6 +178,17 @@ class Runtime:
                         self.cloud, rule, self, say=self.log.notice, on_delivery=self._on_target
                     )
                 )
+        tables = self.registry.ttl_tables()
+        if tables and self.sweeper is None:
+            self.sweeper = TtlSweeper(
+                self.cloud,
+                tables,
+                self.ttl_ledger,
+                self.clock,
+                interval=self.options.ttl_interval,
+                say=self.log.notice,
+            )
+            self._spawn(self.sweeper)
         return self
 
     def wait_ready(self, timeout: float = 10.0) -> bool:
@@ -187,8 +203,12 @@ class Runtime:
 
     def _start_mapping(self, mapping: EventSourceMapping) -> None:
         spec = self.registry.function(mapping.function)
-        if mapping.kind == "kinesis":
-            source = KinesisSource(self.cloud, mapping.source_arn)
+        if mapping.kind in ("kinesis", "dynamodb"):
+            source: ShardSource = (
+                KinesisSource(self.cloud, mapping.source_arn)
+                if mapping.kind == "kinesis"
+                else DynamoDBStreamSource(self.cloud, mapping.source_arn, self.ttl_ledger)
+            )
             for shard_id in source.shard_ids():
                 self._spawn(
                     ShardPoller(
