@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import ConfigurationError, MalformedRecordError
 from ..types import Uow
 
-__all__ = ["malformed", "records_of", "sort_uows", "to_uow"]
+__all__ = ["finish", "malformed", "records_of", "sort_uows", "to_uow"]
 
 
 def records_of(event: Mapping[str, Any], source: str) -> list[dict[str, Any]]:
@@ -97,3 +97,14 @@ def sort_uows(uows: list[Uow]) -> list[Uow]:
     except TypeError:  # mixed timestamp types: arrival order is the safe answer
         pass
     return uows
+
+
+def finish(uows: list[Uow], *, ordered: bool = False) -> list[Uow]:
+    """The last step of a source whose records carry published events: claim-check stubs
+    are replaced by the stored events and compressed fields inflated (see
+    ``stream_core.utils.claimcheck``), then the UOWs are ordered (skipped when the caller
+    already knows they are)."""
+    from ..utils.claimcheck import resolve_claims
+
+    resolve_claims(uows)
+    return uows if ordered else sort_uows(uows)

@@ -20,7 +20,7 @@ from typing import Any
 from ..errors import ConfigurationError
 from ..types import Uow
 from ..utils.json import dumps
-from ._base import malformed, records_of, sort_uows, to_uow
+from ._base import finish, malformed, records_of, to_uow
 from ._time import iso_ms, ms_iso
 from .sqs import QUEUE_ARN, message_defaults, to_sqs_records
 
@@ -90,7 +90,7 @@ def from_sqs_eventbridge(event: Mapping[str, Any]) -> list[Uow]:
                 group,
             )
         )
-    return sort_uows(uows)
+    return finish(uows)
 
 
 def _time_ms(envelope: Mapping[str, Any]) -> int | None:

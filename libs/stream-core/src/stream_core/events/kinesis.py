@@ -21,7 +21,7 @@ from typing import Any
 
 from ..types import Uow
 from ..utils.json import dumps
-from ._base import malformed, records_of, sort_uows, to_uow
+from ._base import finish, malformed, records_of, to_uow
 
 __all__ = ["from_kinesis", "to_kinesis_records"]
 
@@ -59,13 +59,13 @@ def from_kinesis(event: Mapping[str, Any]) -> list[Uow]:
         if ordered and last is not None:
             try:
                 ordered = timestamp >= last
-            except TypeError:  # incomparable timestamps: let sort_uows decide
+            except TypeError:  # incomparable timestamps: let the sort decide
                 ordered = False
         last = timestamp
         if "partition_key" not in payload:
             payload["partition_key"] = kinesis.get("partitionKey")
         append({"record": record, "event": payload})
-    return uows if ordered else sort_uows(uows)
+    return finish(uows, ordered=ordered)
 
 
 def _arrival_ms(kinesis: Mapping[str, Any]) -> int | None:

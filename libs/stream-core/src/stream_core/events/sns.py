@@ -18,7 +18,7 @@ from typing import Any
 
 from ..types import Uow
 from ..utils.json import dumps
-from ._base import malformed, records_of, sort_uows, to_uow
+from ._base import finish, malformed, records_of, to_uow
 from ._sns import message_of, notification
 from ._time import iso_ms
 
@@ -48,7 +48,7 @@ def from_sns(event: Mapping[str, Any]) -> list[Uow]:
         append(
             to_uow(record, payload, default_id=sns.get("MessageId"), default_timestamp=published)
         )
-    return sort_uows(uows)
+    return finish(uows)
 
 
 def to_sns_records(

@@ -25,7 +25,7 @@ from typing import Any
 
 from ..types import Uow
 from ..utils.json import dumps
-from ._base import malformed, records_of, sort_uows, to_uow
+from ._base import finish, malformed, records_of, to_uow
 from ._sns import message_of, notification
 from ._time import iso_ms
 
@@ -58,7 +58,7 @@ def from_sqs(event: Mapping[str, Any]) -> list[Uow]:
                 default_partition_key=group,
             )
         )
-    return sort_uows(uows)
+    return finish(uows)
 
 
 def from_sqs_sns(event: Mapping[str, Any]) -> list[Uow]:
@@ -89,7 +89,7 @@ def from_sqs_sns(event: Mapping[str, Any]) -> list[Uow]:
                 default_partition_key=group,
             )
         )
-    return sort_uows(uows)
+    return finish(uows)
 
 
 def message_defaults(record: Mapping[str, Any]) -> tuple[Any, int | None, Any]:

@@ -97,14 +97,16 @@ def split(rule: Mapping[str, Any]) -> Operator | None:
 def publish(rule: Mapping[str, Any], event_field: str = "emit") -> Operator:
     """Publish ``uow[event_field]`` to the bus with the rule's (or the default) publisher."""
     publisher = rule.get("publish") or default_publish
-    return publisher(
-        {
-            "bus_name": rule.get("bus_name"),
-            "source": rule.get("source"),
-            "logger": rule.get("logger"),
-            "event_field": event_field,
-        }
-    )
+    params = {
+        "bus_name": rule.get("bus_name"),
+        "source": rule.get("source"),
+        "logger": rule.get("logger"),
+        "event_field": event_field,
+        "claim_check_bucket": rule.get("claim_check_bucket"),
+    }
+    if "compress_threshold" in rule:
+        params["compress_threshold"] = rule["compress_threshold"]
+    return publisher(params)
 
 
 def with_tags(rule: Mapping[str, Any]) -> Callable[[Mapping[str, Any] | None], dict[str, Any]]:

@@ -42,6 +42,8 @@ COMMON_FIELDS = frozenset(
         "source",
         "max_in_flight",
         "schema",
+        "claim_check_bucket",
+        "compress_threshold",
     }
 )
 

@@ -36,6 +36,7 @@ import reactivex
 from ..batch import partial_batch_response
 from ..errors import ConfigurationError
 from ..faults import FaultCollector, report_fault
+from ..utils.claimcheck import claim_check_from
 from ..utils.concurrency import map_bounded
 from ..utils.eventbridge import EventBridgePublisher
 from ..utils.filters import ROUTED
@@ -256,7 +257,9 @@ class StreamPipeline:
         publish = options.get("fault_publisher")
         if publish is None:
             publish = EventBridgePublisher(
-                options.get("bus_name"), source=options.get("source")
+                options.get("bus_name"),
+                source=options.get("source"),
+                claim_check=claim_check_from(options),
             ).publish
         try:
             failed = publish(faults)

@@ -20,9 +20,22 @@ from typing import Any
 
 from reactivex import Observable, abc
 
-from ..connectors.eventbridge import EventBridgeConnector, FailedEntry
-from ..errors import ConfigurationError, PublishError, RecordError
+from ..connectors._retry import is_retryable
+from ..connectors.eventbridge import (
+    MAX_REQUEST_BYTES,
+    EventBridgeConnector,
+    FailedEntry,
+    entry_size,
+)
+from ..errors import ConfigurationError, PublishError, RecordError, RetryableError
 from ..faults import current_collector
+from .claimcheck import (
+    DEFAULT_COMPRESS_THRESHOLD,
+    ClaimCheck,
+    claim_check_from,
+    compress_fields,
+)
+from .concurrency import DEFAULT_MAX_IN_FLIGHT, map_bounded
 from .json import dumps
 
 __all__ = ["EventBridgePublisher", "publish_to_event_bridge"]
@@ -39,10 +52,16 @@ class EventBridgePublisher:
         *,
         source: str | None = None,
         connector: EventBridgeConnector | None = None,
+        claim_check: ClaimCheck | None = None,
+        compress_threshold: int | None = DEFAULT_COMPRESS_THRESHOLD,
     ) -> None:
         self.bus_name = bus_name
         self.source = source or DEFAULT_SOURCE
         self.connector = connector or EventBridgeConnector()
+        #: where events too large for PutEvents go (None: they fail as too large)
+        self.claim_check = claim_check
+        #: fields over this many bytes of JSON are gzipped (None: never)
+        self.compress_threshold = compress_threshold
 
     def entry(self, event: Mapping[str, Any]) -> dict[str, Any]:
         """The PutEvents entry of ``event`` (raises ``TypeError`` if it is not JSON-able)."""
@@ -65,16 +84,59 @@ class EventBridgePublisher:
         errors: dict[int, Exception] = {}
         entries: list[dict[str, Any]] = []
         positions: list[int] = []
+        too_large: list[tuple[int, Mapping[str, Any]]] = []
         for position, event in enumerate(events):
             try:
-                entries.append(self.entry(event))
+                if self.compress_threshold is not None:
+                    event = compress_fields(event, self.compress_threshold)
+                entry = self.entry(event)
             except (TypeError, ValueError, KeyError) as err:
                 errors[position] = RecordError(f"event cannot be published: {err!r}")
                 continue
+            if self.claim_check is not None and entry_size(entry) > MAX_REQUEST_BYTES:
+                too_large.append((len(entries), event))
+            entries.append(entry)
             positions.append(position)
+        if too_large:
+            self._check_in(too_large, entries, positions, errors)
         for failure in self.connector.put_events(entries):
             errors[positions[failure.index]] = _as_error(failure)
         return errors
+
+
+    def _check_in(
+        self,
+        too_large: list[tuple[int, Mapping[str, Any]]],
+        entries: list[dict[str, Any]],
+        positions: list[int],
+        errors: dict[int, Exception],
+    ) -> None:
+        """Store the events too large for PutEvents in S3 (concurrently) and put their
+        stubs in their entries' place."""
+        claim_check = self.claim_check
+        assert claim_check is not None
+
+        def store(item: tuple[int, Mapping[str, Any]]) -> dict[str, Any] | Exception:
+            try:
+                return claim_check.store(item[1])
+            except Exception as err:
+                return err
+
+        for (index, _), stub in zip(
+            too_large, map_bounded(store, too_large, DEFAULT_MAX_IN_FLIGHT), strict=True
+        ):
+            if isinstance(stub, Exception):
+                retryable = isinstance(stub, RetryableError) or is_retryable(stub)
+                message = f"claim check failed: {stub}"
+                errors[positions[index]] = PublishError(message) if retryable else RecordError(
+                    message
+                )
+                entries[index] = {}  # placeholder, skipped below
+            else:
+                entries[index] = self.entry(stub)
+        kept = [i for i, entry in enumerate(entries) if entry]
+        entries[:] = [entries[i] for i in kept]
+        positions[:] = [positions[i] for i in kept]
 
 
 def _as_error(failure: FailedEntry) -> Exception:
@@ -89,13 +151,24 @@ def publish_to_event_bridge(
     connector: EventBridgeConnector | None = None,
     logger: logging.Logger | Any = None,
     publisher: EventBridgePublisher | None = None,
+    claim_check_bucket: str | None = None,
+    compress_threshold: int | None = DEFAULT_COMPRESS_THRESHOLD,
     **_: Any,
 ) -> Callable[[Observable[dict[str, Any]]], Observable[dict[str, Any]]]:
     """Operator that publishes ``uow[event_field]`` of each UOW to the bus.
 
-    Extra keyword arguments (rule fields passed along by flavors) are ignored.
+    Large fields are compressed and events too large for PutEvents go through the claim
+    check (``claim_check_bucket``, else ``CLAIM_CHECK_BUCKET_NAME``): see
+    ``stream_core.utils.claimcheck``. Extra keyword arguments (rule fields passed along by
+    flavors) are ignored.
     """
-    publisher = publisher or EventBridgePublisher(bus_name, source=source, connector=connector)
+    publisher = publisher or EventBridgePublisher(
+        bus_name,
+        source=source,
+        connector=connector,
+        claim_check=claim_check_from({"claim_check_bucket": claim_check_bucket}),
+        compress_threshold=compress_threshold,
+    )
     log = logger or logging.getLogger("stream_core.publish")
 
     def operator(source_: Observable[dict[str, Any]]) -> Observable[dict[str, Any]]:

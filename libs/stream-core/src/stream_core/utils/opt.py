@@ -54,6 +54,7 @@ class _DefaultOptions(Mapping[str, Any]):
         "logger": lambda: logging.getLogger(),
         "bus_name": lambda: os.environ.get("BUS_NAME"),
         "source": lambda: os.environ.get("BUS_SRC") or "custom",
+        "claim_check_bucket": lambda: os.environ.get("CLAIM_CHECK_BUCKET_NAME"),
         "metrics": lambda: _flag(os.environ.get("STREAM_CORE_METRICS")),
         "metrics_namespace": lambda: os.environ.get("POWERTOOLS_METRICS_NAMESPACE"),
     }
