@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import binascii
 import json
+import time
 from base64 import b64encode
 from binascii import a2b_base64
 from collections.abc import Iterable, Mapping
@@ -24,6 +25,8 @@ from ..utils.json import dumps
 from ._base import finish, malformed, records_of, to_uow
 
 __all__ = ["from_kinesis", "to_kinesis_records"]
+
+_SEQUENCE_BASE = 49590338271490256608559692538361571095921575989136588898
 
 
 def from_kinesis(event: Mapping[str, Any]) -> list[Uow]:
@@ -79,15 +82,20 @@ def to_kinesis_records(
     shard_id: str = "shardId-000000000000",
     region: str = "us-west-2",
     stream_arn: str = "arn:aws:kinesis:us-west-2:123456789012:stream/test-stream",
+    sequence_start: int | None = None,
 ) -> dict[str, Any]:
     """Build a Kinesis trigger event carrying ``events`` (one record each, in order).
 
-    Sequence numbers are increasing decimal strings, as on AWS.
+    Sequence numbers (and so the default event ids, ``<shard>:<sequence>``) are increasing
+    decimal strings, as on AWS, and distinct across calls (they start from the clock unless
+    ``sequence_start`` is given), so two batches built in one test never share ids.
     """
+    if sequence_start is None:
+        sequence_start = _SEQUENCE_BASE + time.time_ns() * 1_000_000
     records = []
     for i, event in enumerate(events):
         data = b64encode(dumps(event).encode("utf-8")).decode("ascii")
-        sequence = f"{49590338271490256608559692538361571095921575989136588898 + i}"
+        sequence = str(sequence_start + i)
         records.append(
             {
                 "eventSource": "aws:kinesis",
