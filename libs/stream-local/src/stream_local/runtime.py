@@ -22,6 +22,7 @@ from typing import Any
 
 from .cloud import Cloud
 from .eventbridge import TapRouter
+from .firehose import FirehoseRuntime
 from .log import DeliveryLog
 from .pollers.base import PollerThread, send_to_destination
 from .pollers.dynamodb_streams import DynamoDBStreamSource
@@ -60,6 +61,7 @@ class RuntimeOptions:
     inline: frozenset[str] = frozenset()  # functions run inside this process
     python: str | None = None  # the interpreter of the workers (default: this one)
     ttl_interval: float = 1.0  # seconds between TTL sweeps (AWS: within days)
+    firehose_interval_cap: float | None = None  # shorten long Firehose buffer intervals
 
 
 class Runtime:
@@ -84,7 +86,7 @@ class Runtime:
         self._started: set[str] = set()
         self._lock = threading.Lock()
         self._async = ThreadPoolExecutor(max_workers=4, thread_name_prefix="async-invoke")
-        self.firehose: Any = None
+        self.firehose: FirehoseRuntime | None = None
         self.ttl_ledger = TtlLedger()
         self.sweeper: TtlSweeper | None = None
 
@@ -178,6 +180,15 @@ class Runtime:
                         self.cloud, rule, self, say=self.log.notice, on_delivery=self._on_target
                     )
                 )
+        firehoses = self.registry.firehoses()
+        if firehoses and self.firehose is None:
+            self.firehose = FirehoseRuntime(
+                self.cloud,
+                firehoses,
+                say=self.log.notice,
+                interval_cap=self.options.firehose_interval_cap,
+            )
+            self._spawn(self.firehose)
         tables = self.registry.ttl_tables()
         if tables and self.sweeper is None:
             self.sweeper = TtlSweeper(
