@@ -28,6 +28,7 @@ from typing import Any
 
 from .cloud import Cloud
 from .intrinsics import Unknown, literal
+from .outside import set_up_outside_cloudformation
 from .package import Package
 from .template import OUTPUT_PREFIX, resolve, transform
 
@@ -127,7 +128,7 @@ def deploy(
     if bucket:
         _upload(cloud, bucket, package.artifacts)
     functions = _functions(cloud, plan, package)
-    _set_up_outside_cloudformation(cloud, plan, say)
+    set_up_outside_cloudformation(cloud, plan, say)
     for warning in warnings:
         say(f"warning: {warning}")
     return Deployment(
@@ -245,39 +246,6 @@ def _event_summary(event: Mapping[str, Any]) -> dict[str, Any]:
     if kind in ("http", "httpApi"):
         return {kind: value}
     return {kind: None}
-
-
-def _set_up_outside_cloudformation(
-    cloud: Cloud, plan: Mapping[str, Any], say: Callable[[str], None]
-) -> None:
-    """What moto's CloudFormation ignores or skips, done through the API."""
-    dynamodb = cloud.client("dynamodb")
-    for entry in plan["ttl"]:
-        dynamodb.update_time_to_live(
-            TableName=entry["table"],
-            TimeToLiveSpecification={"Enabled": True, "AttributeName": entry["attribute"]},
-        )
-    sns = cloud.client("sns")
-    for entry in plan["subscriptions"]:
-        props = entry["properties"]
-        if props.get("Protocol") == "lambda":
-            continue  # delivered by the runtime, through a tap queue (runtime.py)
-        attributes = {
-            name: json.dumps(props[name])
-            if isinstance(props[name], (dict, list))
-            else str(props[name])
-            for name in ("RawMessageDelivery", "FilterPolicy", "FilterPolicyScope", "RedrivePolicy")
-            if props.get(name) is not None
-        }
-        sns.subscribe(
-            TopicArn=props["TopicArn"],
-            Protocol=props["Protocol"],
-            Endpoint=props["Endpoint"],
-            Attributes={
-                k: v.lower() if v in ("True", "False") else v for k, v in attributes.items()
-            },
-        )
-        say(f"{entry['logical_id']}: SNS subscription created through the API")
 
 
 def order_services(packages: Iterable[Package]) -> list[Package]:

@@ -30,6 +30,7 @@ from .pollers.kinesis import KinesisSource
 from .pollers.shard import ShardPoller, ShardSource
 from .pollers.sqs import SqsPoller
 from .registry import EventSourceMapping, Registry, function_name_of
+from .sns import SnsTap
 from .ttl import TtlLedger, TtlSweeper
 from .worker import InlineWorker, Invocation, Worker
 
@@ -180,6 +181,11 @@ class Runtime:
                         self.cloud, rule, self, say=self.log.notice, on_delivery=self._on_target
                     )
                 )
+        for entry in self.registry.subscriptions():
+            key = f"sns:{entry['service']}/{entry['logical_id']}"
+            if key not in self._started and entry.get("tap_queue_url"):
+                self._started.add(key)
+                self._spawn(SnsTap(self.cloud, entry, self.invoke_async, say=self.log.notice))
         firehoses = self.registry.firehoses()
         if firehoses and self.firehose is None:
             self.firehose = FirehoseRuntime(
