@@ -30,6 +30,7 @@ from .pollers.kinesis import KinesisSource
 from .pollers.shard import ShardPoller, ShardSource
 from .pollers.sqs import SqsPoller
 from .registry import EventSourceMapping, Registry, function_name_of
+from .rest import RestServer, routes_of
 from .sns import SnsTap
 from .ttl import TtlLedger, TtlSweeper
 from .worker import InlineWorker, Invocation, Worker
@@ -63,6 +64,8 @@ class RuntimeOptions:
     python: str | None = None  # the interpreter of the workers (default: this one)
     ttl_interval: float = 1.0  # seconds between TTL sweeps (AWS: within days)
     firehose_interval_cap: float | None = None  # shorten long Firehose buffer intervals
+    rest_port: int | None = None  # serve http/httpApi functions here (0: any free port)
+    rest_host: str = "127.0.0.1"
 
 
 class Runtime:
@@ -90,6 +93,7 @@ class Runtime:
         self.firehose: FirehoseRuntime | None = None
         self.ttl_ledger = TtlLedger()
         self.sweeper: TtlSweeper | None = None
+        self.rest: RestServer | None = None
 
     # ---- invoking -----------------------------------------------------------------------
 
@@ -186,6 +190,14 @@ class Runtime:
             if key not in self._started and entry.get("tap_queue_url"):
                 self._started.add(key)
                 self._spawn(SnsTap(self.cloud, entry, self.invoke_async, say=self.log.notice))
+        if self.options.rest_port is not None:
+            routes = routes_of(self.registry)
+            if self.rest is not None:
+                self.rest.routes = routes
+            elif routes:
+                self.rest = RestServer(
+                    self, routes, host=self.options.rest_host, port=self.options.rest_port
+                ).start()
         firehoses = self.registry.firehoses()
         if firehoses and self.firehose is None:
             self.firehose = FirehoseRuntime(
@@ -264,6 +276,8 @@ class Runtime:
         """Stop every poller and router, then every worker process."""
         for poller in self.pollers:
             poller.stopping.set()
+        if self.rest is not None:
+            self.rest.stop()
         for poller in self.pollers:
             poller.stop()
         self._async.shutdown(wait=False, cancel_futures=True)
