@@ -12,6 +12,7 @@ live log (``log.py``).
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -87,7 +88,7 @@ class Runtime:
         self.options = options or RuntimeOptions()
         self.workers: dict[str, Worker | InlineWorker] = {}
         self.pollers: list[PollerThread] = []
-        self._started: set[str] = set()
+        self._running: dict[str, list[PollerThread]] = {}
         self._lock = threading.Lock()
         self._async = ThreadPoolExecutor(max_workers=4, thread_name_prefix="async-invoke")
         self.firehose: FirehoseRuntime | None = None
@@ -171,25 +172,37 @@ class Runtime:
     # ---- lifecycle ----------------------------------------------------------------------
 
     def start(self) -> Runtime:
-        """Start pollers and routers for what is deployed (again: only what is new)."""
+        """Start pollers and routers for what is deployed. Called again (``reload``), it
+        starts what is new, restarts what changed and stops what is gone."""
+        wanted: dict[str, Callable[[], list[PollerThread]]] = {}
         for mapping in self.registry.mappings():
-            if mapping.id not in self._started and mapping.enabled:
-                self._started.add(mapping.id)
-                self._start_mapping(mapping)
-        for rule in self.registry.rules():
-            key = f"rule:{rule['service']}/{rule['logical_id']}"
-            if key not in self._started and rule.get("state", "ENABLED") == "ENABLED":
-                self._started.add(key)
-                self._spawn(
-                    TapRouter(
-                        self.cloud, rule, self, say=self.log.notice, on_delivery=self._on_target
-                    )
+            if mapping.enabled:
+                key = _key(
+                    "mapping", mapping.id, mapping.function, mapping.source_arn, mapping.properties
                 )
+                wanted[key] = lambda m=mapping: self._mapping_pollers(m)
+        for rule in self.registry.rules():
+            if rule.get("state", "ENABLED") == "ENABLED":
+                wanted[_key("rule", rule)] = lambda r=rule: [self._router(r)]
         for entry in self.registry.subscriptions():
-            key = f"sns:{entry['service']}/{entry['logical_id']}"
-            if key not in self._started and entry.get("tap_queue_url"):
-                self._started.add(key)
-                self._spawn(SnsTap(self.cloud, entry, self.invoke_async, say=self.log.notice))
+            if entry.get("tap_queue_url"):
+                wanted[_key("sns", entry)] = lambda e=entry: [
+                    SnsTap(self.cloud, e, self.invoke_async, say=self.log.notice)
+                ]
+        for key in [k for k in self._running if k not in wanted]:
+            for poller in self._running.pop(key):
+                poller.stop()
+                self.pollers.remove(poller)
+        for key, make in wanted.items():
+            if key not in self._running:
+                self._running[key] = make()
+                for poller in self._running[key]:
+                    self._spawn(poller)
+        self._start_services()
+        return self
+
+    def _start_services(self) -> None:
+        """REST, Firehose and TTL: one each for the whole registry."""
         if self.options.rest_port is not None:
             routes = routes_of(self.registry)
             if self.rest is not None:
@@ -218,19 +231,41 @@ class Runtime:
                 say=self.log.notice,
             )
             self._spawn(self.sweeper)
-        return self
+
+    def reload(self, registry: Registry) -> None:
+        """Take a new registry (a service was deployed again): warm workers of functions
+        whose configuration changed are stopped (the next invocation cold-starts with the
+        new environment and the code on disk); pollers follow ``start``'s rules."""
+        old = self.registry.functions()
+        self.registry = registry
+        with self._lock:
+            for name, spec in registry.functions().items():
+                if name in self.workers and old.get(name) != spec:
+                    self.workers.pop(name).stop()
+        self.start()
+
+    def restart_workers(self, service: str | None = None) -> None:
+        """Stop the warm workers (of one service): the next invocation imports the code
+        from disk again."""
+        with self._lock:
+            for name in list(self.workers):
+                if service is None or self.workers[name].spec.service == service:
+                    self.workers.pop(name).stop()
 
     def wait_ready(self, timeout: float = 10.0) -> bool:
         """Wait until every poller reads its source; False if one did not in time."""
         deadline = time.monotonic() + timeout
         return all(p.ready.wait(max(0.0, deadline - time.monotonic())) for p in self.pollers)
 
+    def _router(self, rule: dict[str, Any]) -> TapRouter:
+        return TapRouter(self.cloud, rule, self, say=self.log.notice, on_delivery=self._on_target)
+
     def _on_target(self, rule: str, target: str, detail_type: str, ok: bool, error: str) -> None:
         service = target.split(":")[2] if target.count(":") >= 5 else ""
         if service in ("kinesis", "sqs", "sns", "events") or not ok:
             self.log.target(rule, target.rsplit(":", 1)[-1], detail_type, ok, error)
 
-    def _start_mapping(self, mapping: EventSourceMapping) -> None:
+    def _mapping_pollers(self, mapping: EventSourceMapping) -> list[PollerThread]:
         spec = self.registry.function(mapping.function)
         if mapping.kind in ("kinesis", "dynamodb"):
             source: ShardSource = (
@@ -238,27 +273,27 @@ class Runtime:
                 if mapping.kind == "kinesis"
                 else DynamoDBStreamSource(self.cloud, mapping.source_arn, self.ttl_ledger)
             )
-            for shard_id in source.shard_ids():
-                self._spawn(
-                    ShardPoller(
-                        source,
-                        shard_id,
-                        mapping,
-                        self.invoke,
-                        say=self.log.notice,
-                        clock=self.clock,
-                        function_arn=spec.arn,
-                        poll_interval=self.options.poll_interval,
-                        idle_interval=self.options.idle_interval,
-                        max_retry_delay=self.options.max_retry_delay,
-                    )
+            return [
+                ShardPoller(
+                    source,
+                    shard_id,
+                    mapping,
+                    self.invoke,
+                    say=self.log.notice,
+                    clock=self.clock,
+                    function_arn=spec.arn,
+                    poll_interval=self.options.poll_interval,
+                    idle_interval=self.options.idle_interval,
+                    max_retry_delay=self.options.max_retry_delay,
                 )
-        elif mapping.kind == "sqs":
-            self._spawn(SqsPoller(self.cloud, mapping, self.invoke, say=self.log.notice))
-        else:
-            self.log.notice(
-                f"{mapping.id}: event source {mapping.kind} is not supported locally", error=True
-            )
+                for shard_id in source.shard_ids()
+            ]
+        if mapping.kind == "sqs":
+            return [SqsPoller(self.cloud, mapping, self.invoke, say=self.log.notice)]
+        self.log.notice(
+            f"{mapping.id}: event source {mapping.kind} is not supported locally", error=True
+        )
+        return []
 
     def _spawn(self, poller: PollerThread) -> None:
         self.pollers.append(poller)
@@ -273,11 +308,11 @@ class Runtime:
         ]
 
     def stop(self) -> None:
-        """Stop every poller and router, then every worker process."""
-        for poller in self.pollers:
-            poller.stopping.set()
+        """Stop the REST server, every poller and router, then every worker process."""
         if self.rest is not None:
             self.rest.stop()
+        for poller in self.pollers:
+            poller.stopping.set()
         for poller in self.pollers:
             poller.stop()
         self._async.shutdown(wait=False, cancel_futures=True)
@@ -289,6 +324,10 @@ class Runtime:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _key(*parts: Any) -> str:
+    return json.dumps(parts, sort_keys=True, default=str)
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
