@@ -14,6 +14,7 @@ from .eventbridge import EventBridgeConnector
 from .firehose import FirehoseConnector
 from .kinesis import KinesisConnector
 from .s3 import S3Connector
+from .sqs import SqsConnector
 
 __all__ = [
     "RETRYABLE_CODES",
@@ -27,6 +28,7 @@ __all__ = [
     "Page",
     "RetryPolicy",
     "S3Connector",
+    "SqsConnector",
     "chunk",
     "is_retryable",
 ]

@@ -19,14 +19,22 @@ and SNS ``SenderFault``); otherwise the code decides (``retryable_codes``).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..utils.concurrency import map_bounded
 from ._retry import RETRYABLE_CODES, RetryPolicy, is_retryable
 
-__all__ = ["BatchWriter", "EntryFailure", "FailedEntry", "chunk"]
+__all__ = [
+    "BatchWriter",
+    "EntryFailure",
+    "FailedEntry",
+    "attributes_size",
+    "chunk",
+    "failures_by_id",
+    "with_ids",
+]
 
 #: A failure inside one request: (position in that request, error code, message), optionally
 #: followed by whether it is retryable (else the code decides).
@@ -152,3 +160,59 @@ class BatchWriter:
                 return final
             pending = retry_next
         return final
+
+
+def with_ids(entries: Sequence[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any]], list[str]]:
+    """Entries of an ``Id``-keyed batch API (SendMessageBatch, PublishBatch) and their Ids.
+
+    An entry without an ``Id`` gets its position in the request (made unique against the
+    Ids given); the caller's entries are not changed.
+    """
+    taken = {entry["Id"] for entry in entries if entry.get("Id")}
+    wire: list[Mapping[str, Any]] = []
+    ids: list[str] = []
+    for position, entry in enumerate(entries):
+        entry_id = entry.get("Id")
+        if not entry_id:
+            entry_id = str(position)
+            while entry_id in taken:
+                entry_id += "_"
+            taken.add(entry_id)
+            entry = {**entry, "Id": entry_id}
+        wire.append(entry)
+        ids.append(entry_id)
+    return wire, ids
+
+
+def failures_by_id(ids: Sequence[str], failed: Sequence[Mapping[str, Any]]) -> list[EntryFailure]:
+    """``EntryFailure`` values of a response's ``Failed`` list (``Id``, ``Code``, ``Message``,
+    ``SenderFault``): a sender's fault is never retryable, the service's always is."""
+    positions = {entry_id: position for position, entry_id in enumerate(ids)}
+    failures: list[EntryFailure] = []
+    for result in failed:
+        position = positions.get(result.get("Id", ""))
+        if position is None:
+            continue
+        code, message = result.get("Code", "Unknown"), result.get("Message", "")
+        sender_fault = result.get("SenderFault")
+        if sender_fault is None:
+            failures.append((position, code, message))
+        else:
+            failures.append((position, code, message, not sender_fault))
+    return failures
+
+
+def attributes_size(attributes: Mapping[str, Mapping[str, Any]] | None) -> int:
+    """Bytes that SQS/SNS message attributes add to a message: name, data type and value."""
+    size = 0
+    for name, attribute in (attributes or {}).items():
+        size += _utf8_len(name) + _utf8_len(attribute.get("DataType", ""))
+        if "StringValue" in attribute:
+            size += _utf8_len(attribute["StringValue"])
+        elif "BinaryValue" in attribute:
+            size += len(attribute["BinaryValue"])
+    return size
+
+
+def _utf8_len(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
