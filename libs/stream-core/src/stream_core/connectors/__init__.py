@@ -14,6 +14,7 @@ from .eventbridge import EventBridgeConnector
 from .firehose import FirehoseConnector
 from .kinesis import KinesisConnector
 from .s3 import S3Connector
+from .sns import SnsConnector
 from .sqs import SqsConnector
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "Page",
     "RetryPolicy",
     "S3Connector",
+    "SnsConnector",
     "SqsConnector",
     "chunk",
     "is_retryable",
