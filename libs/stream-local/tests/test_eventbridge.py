@@ -167,3 +167,18 @@ def test_kinesis_partition_key_defaults_to_the_event_id(
     envelope = json.loads(records[0]["Data"])
     assert records[0]["PartitionKey"] == envelope["id"]
     assert envelope["detail"] == {"n": 1}
+
+
+def test_faults_on_the_bus_are_printed_in_the_live_log(cloud, bus, tap_rule, registry_of, run):
+    rule = tap_rule({"source": ["nobody"]}, [])
+    runtime = run(cloud, registry_of("eb-faults", [], rules=[rule]), watch_faults=True)
+    assert runtime.wait_ready()
+    fault = {
+        "type": "fault",
+        "tags": {"functionname": "fn-x", "pipeline": "save-thing"},
+        "err": {"name": "ValueError", "message": "boom"},
+        "uow": {"event": {"type": "thing-created", "id": "t-1"}},
+    }
+    _put(cloud, bus, "fault", fault)
+    line = "fault: fn-x/save-thing: ValueError: boom (thing-created t-1)"
+    assert wait_for(lambda: line in runtime.log.lines, timeout=10), list(runtime.log.lines)

@@ -61,7 +61,7 @@ class TapRouter(PollerThread):
         self.on_delivery = on_delivery
         self.wait_seconds = wait_seconds
         self.rule_name = str(rule.get("arn", "")).rsplit("/", 1)[-1] or rule["logical_id"]
-        self.name = f"rule:{rule.get('bus')}/{self.rule_name}"
+        self.name = f"rule:{rule['logical_id']}"
         self.delivered = 0
         self._done: dict[str, set[str]] = {}  # message id -> targets already delivered
         self._queue_urls: dict[str, str] = {}

@@ -34,6 +34,7 @@ from .registry import EventSourceMapping, Registry, function_name_of
 from .rest import RestServer, routes_of
 from .sns import SnsTap
 from .ttl import TtlLedger, TtlSweeper
+from .watch import FaultWatcher
 from .worker import InlineWorker, Invocation, Worker
 
 __all__ = ["Clock", "Runtime", "RuntimeOptions", "wait_for"]
@@ -67,6 +68,7 @@ class RuntimeOptions:
     firehose_interval_cap: float | None = None  # shorten long Firehose buffer intervals
     rest_port: int | None = None  # serve http/httpApi functions here (0: any free port)
     rest_host: str = "127.0.0.1"
+    watch_faults: bool = False  # print every fault event on the buses (stream-local up)
 
 
 class Runtime:
@@ -188,6 +190,11 @@ class Runtime:
             if entry.get("tap_queue_url"):
                 wanted[_key("sns", entry)] = lambda e=entry: [
                     SnsTap(self.cloud, e, self.invoke_async, say=self.log.notice)
+                ]
+        if self.options.watch_faults:
+            for bus in self.registry.buses():
+                wanted[_key("faults", bus)] = lambda b=bus: [
+                    FaultWatcher(self.cloud, b, self.log.fault)
                 ]
         for key in [k for k in self._running if k not in wanted]:
             for poller in self._running.pop(key):

@@ -1,0 +1,118 @@
+"""The command line: durations, the attach commands against the session's moto_server, and
+`stream-local up` as a real process (moto, serverless, deploy, live log, Ctrl-C)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from stream_local.cli import main, parse_duration
+from stream_local.local import load_clock
+from stream_local.runtime import wait_for
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("+2h", 7200),
+        ("-30m", -1800),
+        ("90s", 90),
+        ("1d12h", 129600),
+        ("3600", 3600),
+        ("+1.5h", 5400),
+    ],
+)
+def test_durations(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+def test_bad_durations_are_rejected():
+    with pytest.raises(Exception, match="not a duration"):
+        parse_duration("2 hours")
+
+
+@pytest.mark.integration
+def test_send_clock_and_ls_attach_to_a_running_endpoint(cloud, aws, capsys):
+    bus = aws.name("bus")
+    cloud.client("events").create_event_bus(Name=bus)
+    inbox_url, inbox_arn = aws.queue()
+    cloud.client("events").put_rule(
+        Name="all", EventBusName=bus, EventPattern='{"source": [{"prefix": ""}]}'
+    )
+    cloud.client("events").put_targets(
+        Rule="all", EventBusName=bus, Targets=[{"Id": "q", "Arn": inbox_arn}]
+    )
+    event = {"type": "thing-created", "id": "t-1", "tags": {"source": "cli-test"}}
+    assert main(["send", json.dumps(event), "--bus", bus, "--endpoint", cloud.endpoint]) == 0
+    (envelope,) = aws.drain(inbox_url)
+    assert envelope["detail"] == event and envelope["source"] == "cli-test"
+    assert envelope["detail-type"] == "thing-created"
+
+    before = load_clock(cloud) or 0
+    assert main(["clock", "+2h", "--endpoint", cloud.endpoint]) == 0
+    assert load_clock(cloud) == before + 7200
+    main(["clock", "0", "--absolute", "--endpoint", cloud.endpoint])
+    assert main(["ls", "--endpoint", cloud.endpoint]) == 0
+    assert f"moto endpoint {cloud.endpoint}" in capsys.readouterr().out
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(120)
+def test_up_runs_the_service_until_interrupted(tmp_path):
+    env = {**os.environ, "NO_COLOR": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stream_local.cli", "up", str(FIXTURES / "hub"), "--rest-port", "0"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    threading.Thread(
+        target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True
+    ).start()
+    try:
+        assert wait_for(lambda: any("==> up in" in line for line in lines), timeout=90), lines
+        endpoint_file = tmp_path / ".stream-local" / "endpoint"
+        endpoint = endpoint_file.read_text()
+        event = {"type": "thing-created", "id": "from-cli", "partition_key": "p"}
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "stream_local.cli",
+                "send",
+                json.dumps(event),
+                "--endpoint",
+                endpoint,
+            ],
+            check=True,
+            capture_output=True,
+        )
+        delivered = wait_for(
+            lambda: [line for line in lines if "kinesis:" in line and "listener" in line],
+            timeout=20,
+        )
+        assert delivered and "1 record" in delivered[0] and " ok " in delivered[0], lines
+    finally:
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=30)
+    assert code == 0, lines
+    assert any("==> stopping" in line for line in lines)
+    assert not (tmp_path / ".stream-local" / "endpoint").exists()
+    steps = [line.split(" (")[0].strip() for line in lines if line.startswith("==> ")]
+    assert steps[1:4] == [
+        "==> packaging hub",
+        "==> deploying sl-fixture-hub",
+        steps[3],  # "==> up in N s; endpoint ..."
+    ] and steps[3].startswith("==> up in")
