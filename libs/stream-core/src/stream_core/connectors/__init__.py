@@ -13,6 +13,7 @@ from .dynamodb import DynamoDBConnector, Page
 from .eventbridge import EventBridgeConnector
 from .firehose import FirehoseConnector
 from .kinesis import KinesisConnector
+from .lambda_ import LambdaConnector, LambdaFunctionError
 from .s3 import S3Connector
 from .sns import SnsConnector
 from .sqs import SqsConnector
@@ -26,6 +27,8 @@ __all__ = [
     "FailedEntry",
     "FirehoseConnector",
     "KinesisConnector",
+    "LambdaConnector",
+    "LambdaFunctionError",
     "Page",
     "RetryPolicy",
     "S3Connector",
