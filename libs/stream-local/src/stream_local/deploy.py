@@ -240,12 +240,15 @@ def _functions(cloud: Cloud, plan: Mapping[str, Any], package: Package) -> list[
     return functions
 
 
+_EVENT_KINDS = ("http", "httpApi", "stream", "sqs", "sns", "eventBridge", "schedule", "s3")
+
+
 def _event_summary(event: Mapping[str, Any]) -> dict[str, Any]:
-    """The http/httpApi events as written in serverless.yml; other kinds by name only."""
-    ((kind, value),) = event.items() if len(event) == 1 else (("unknown", None),)
-    if kind in ("http", "httpApi"):
-        return {kind: value}
-    return {kind: None}
+    """The http/httpApi events as serverless resolved them; other kinds by name only."""
+    for kind in _EVENT_KINDS:
+        if kind in event:
+            return {kind: event[kind] if kind in ("http", "httpApi") else None}
+    return {"other": None}
 
 
 def order_services(packages: Iterable[Package]) -> list[Package]:
