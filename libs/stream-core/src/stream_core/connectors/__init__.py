@@ -15,6 +15,7 @@ from .firehose import FirehoseConnector
 from .kinesis import KinesisConnector
 from .lambda_ import LambdaConnector, LambdaFunctionError
 from .s3 import S3Connector
+from .secrets import SecretsConnector
 from .sns import SnsConnector
 from .sqs import SqsConnector
 
@@ -32,6 +33,7 @@ __all__ = [
     "Page",
     "RetryPolicy",
     "S3Connector",
+    "SecretsConnector",
     "SnsConnector",
     "SqsConnector",
     "chunk",
