@@ -51,3 +51,39 @@ def test_every_connector_has_the_common_shape(module):
     assert connector.calls == 0
     assert isinstance(type(connector).client, property)
     assert ">>>" in (importlib.import_module(f"stream_core.connectors.{module}").__doc__ or "")
+
+
+def test_a_retry_policy_makes_at_least_one_attempt():
+    from stream_core.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="max_attempts must be at least 1"):
+        connectors.RetryPolicy(max_attempts=0)
+
+
+def test_chunk_fails_entries_over_the_entry_limit_below_the_request_limit():
+    requests, too_large = connectors.chunk(
+        [4, 6, 5, 5, 1], max_entries=10, max_bytes=10, max_entry_bytes=5
+    )
+    assert requests == [[0, 2], [3, 4]]
+    assert too_large == [1]
+
+
+def test_caller_counts_retries_and_keeps_the_last_error_as_cause():
+    from botocore.exceptions import ClientError
+
+    from stream_core.errors import RetryableError
+
+    sleeps = []
+    caller = connectors.Caller(connectors.RetryPolicy(max_attempts=3, sleep=sleeps.append))
+    throttled = ClientError({"Error": {"Code": "Throttling"}}, "GetItem")
+
+    def get_item():
+        raise throttled
+
+    with pytest.raises(RetryableError, match="get_item failed after 3 attempts") as raised:
+        caller(get_item)
+    assert raised.value.__cause__ is throttled
+    assert caller.calls == 3
+    assert len(sleeps) == 2
+    assert caller(lambda x: x * 2, 21) == 42
+    assert caller.calls == 4
