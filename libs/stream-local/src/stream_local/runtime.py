@@ -240,15 +240,14 @@ class Runtime:
             self._spawn(self.sweeper)
 
     def reload(self, registry: Registry) -> None:
-        """Take a new registry (a service was deployed again): warm workers of functions
-        whose configuration changed are stopped (the next invocation cold-starts with the
-        new environment and the code on disk); pollers follow ``start``'s rules."""
-        old = self.registry.functions()
+        """Take a new registry (a service was deployed again): the warm workers of every
+        redeployed service are stopped, so the next invocation cold-starts with the new
+        configuration and the code on disk; pollers follow ``start``'s rules."""
+        old = self.registry.deployments
         self.registry = registry
-        with self._lock:
-            for name, spec in registry.functions().items():
-                if name in self.workers and old.get(name) != spec:
-                    self.workers.pop(name).stop()
+        for key, deployment in registry.deployments.items():
+            if old.get(key) != deployment:
+                self.restart_workers(deployment.service)
         self.start()
 
     def restart_workers(self, service: str | None = None) -> None:
