@@ -15,6 +15,7 @@ import pytest
 
 from stream_local.cli import main, parse_duration
 from stream_local.local import load_clock
+from stream_local.registry import STATE_BUCKET
 from stream_local.runtime import wait_for
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -116,3 +117,18 @@ def test_up_runs_the_service_until_interrupted(tmp_path):
         "==> deploying sl-fixture-hub",
         steps[3],  # "==> up in N s; endpoint ..."
     ] and steps[3].startswith("==> up in")
+
+
+@pytest.mark.integration
+def test_invoke_runs_one_function_of_the_running_system(
+    cloud, journal, journal_function, registry_of, capsys
+):
+    registry = registry_of(
+        f"invoke-{journal.path.parent.name}"[:40], [journal_function("fn-cli-invoke", journal)]
+    )
+    registry.save(cloud)
+    code = main(["invoke", "fn-cli-invoke", '{"n": 5}', "--endpoint", cloud.endpoint])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out) == {"batchItemFailures": []}
+    assert journal.batches() == [[5]]
+    assert main(["invoke", "fn-cli-invoke", '{"fail": true}', "--endpoint", cloud.endpoint]) == 1

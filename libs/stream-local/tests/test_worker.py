@@ -139,3 +139,27 @@ def test_inline_worker_runs_in_this_process_with_the_function_environment(
         "AWS_LAMBDA_FUNCTION_NAME" not in os.environ
         or os.environ["AWS_LAMBDA_FUNCTION_NAME"] != "fn-inline"
     )
+
+
+def test_an_interactive_worker_has_no_deadline(journal, journal_function):
+    spec = FunctionSpec.from_json(journal_function("fn-debug", journal, timeout=1))
+    w = Worker(spec, CLOUD_ENV, interactive=True)
+    try:
+        result = w.invoke({"n": 1, "sleep": 1.3})  # longer than its timeout
+    finally:
+        w.stop()
+    assert result.ok, result.error
+    assert journal.entries()[0]["remaining_ms"] == 900_000
+
+
+def test_the_worker_does_not_import_boto3_or_moto_before_the_handler(journal, journal_function):
+    spec = FunctionSpec.from_json(
+        {**journal_function("fn-light", journal), "handler": "light.handler"}
+    )
+    w = Worker(spec, CLOUD_ENV)
+    try:
+        result = w.invoke({})
+    finally:
+        w.stop()
+    assert result.ok, result.error
+    assert result.response == {"boto3": False, "moto": False}
