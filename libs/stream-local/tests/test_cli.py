@@ -123,12 +123,15 @@ def test_up_runs_the_service_until_interrupted(tmp_path):
 def test_invoke_runs_one_function_of_the_running_system(
     cloud, journal, journal_function, registry_of, capsys
 ):
-    registry = registry_of(
-        f"invoke-{journal.path.parent.name}"[:40], [journal_function("fn-cli-invoke", journal)]
-    )
+    registry = registry_of("cli-invoke", [journal_function("fn-cli-invoke", journal)])
     registry.save(cloud)
-    code = main(["invoke", "fn-cli-invoke", '{"n": 5}', "--endpoint", cloud.endpoint])
-    assert code == 0
-    assert json.loads(capsys.readouterr().out) == {"batchItemFailures": []}
-    assert journal.batches() == [[5]]
-    assert main(["invoke", "fn-cli-invoke", '{"fail": true}', "--endpoint", cloud.endpoint]) == 1
+    try:
+        code = main(["invoke", "fn-cli-invoke", '{"n": 5}', "--endpoint", cloud.endpoint])
+        assert code == 0
+        assert json.loads(capsys.readouterr().out) == {"batchItemFailures": []}
+        assert journal.batches() == [[5]]
+        failing = main(["invoke", "fn-cli-invoke", '{"fail": true}', "--endpoint", cloud.endpoint])
+        assert failing == 1
+    finally:  # the session's other tests load the registry too
+        key = "deployments/cli-invoke-local.json"
+        cloud.client("s3").delete_object(Bucket=STATE_BUCKET, Key=key)
