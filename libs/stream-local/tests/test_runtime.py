@@ -45,3 +45,22 @@ def test_invoking_an_unknown_function_names_it(cloud, registry_of, run):
     runtime = run(cloud, registry_of("nothing", []))
     with pytest.raises(KeyError, match="no deployed function 'ghost'"):
         runtime.invoke("ghost", {}, source="test")
+
+
+def test_a_poller_outlives_moto_failing_to_answer():
+    from botocore.exceptions import EndpointConnectionError
+
+    from stream_local.pollers.base import PollerThread
+
+    poller = PollerThread()
+    poller.stopping.set()  # no real waiting in the test
+    calls = []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) == 1:
+            raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+        return "page"
+
+    assert poller.attempt(flaky) is None and poller.failures == 1
+    assert poller.attempt(flaky) == "page" and poller.failures == 0

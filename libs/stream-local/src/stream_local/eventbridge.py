@@ -71,9 +71,13 @@ class TapRouter(PollerThread):
         url = self.rule["tap_queue_url"]
         self.ready.set()
         while not self.stopping.is_set():
-            messages = sqs.receive_message(
-                QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=self.wait_seconds
-            ).get("Messages", [])
+            page = self.attempt(
+                sqs.receive_message,
+                QueueUrl=url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=self.wait_seconds,
+            )
+            messages = (page or {}).get("Messages", [])
             for message in messages:
                 if self.deliver_message(message):
                     sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])

@@ -35,6 +35,7 @@ class PollerThread:
     def __init__(self) -> None:
         self.stopping = threading.Event()
         self.ready = threading.Event()
+        self.failures = 0
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
 
@@ -53,6 +54,22 @@ class PollerThread:
 
     def run(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
+
+    def attempt(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``call(...)``, or None after waiting a second when moto fails to answer (a read is
+        retried by the caller's loop; the poller must outlive a hiccup)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            result = call(*args, **kwargs)
+        except (BotoCoreError, ClientError, OSError) as err:
+            self.failures += 1
+            if self.failures == 1:
+                logger.warning("%s: %s (retrying every second)", self.name, err)
+            self.stopping.wait(1.0)
+            return None
+        self.failures = 0
+        return result
 
     def stop(self, timeout: float = 5.0) -> None:
         self.stopping.set()

@@ -170,9 +170,12 @@ class ShardPoller(PollerThread):
         idle = self.poll_interval
         while not self.stopping.is_set():
             if iterator is not None and len(buffer) < settings.batch_size:
-                records, iterator = self.source.read(
-                    self.shard_id, iterator, max(settings.batch_size, 100)
+                page = self.attempt(
+                    self.source.read, self.shard_id, iterator, max(settings.batch_size, 100)
                 )
+                if page is None:
+                    continue
+                records, iterator = page
                 if settings.filter is not None:
                     kept = [r for r in records if settings.filter.matches(r)]
                     self.stats.filtered += len(records) - len(kept)

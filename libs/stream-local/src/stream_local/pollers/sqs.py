@@ -71,7 +71,9 @@ class SqsPoller(PollerThread):
         self.url = ""
 
     def run(self) -> None:
-        self.url = self.sqs.get_queue_url(QueueName=self.queue_name)["QueueUrl"]
+        while not self.url and not self.stopping.is_set():
+            found = self.attempt(self.sqs.get_queue_url, QueueName=self.queue_name)
+            self.url = found["QueueUrl"] if found else ""
         self.ready.set()
         while not self.stopping.is_set():
             messages = self._collect()
@@ -84,13 +86,15 @@ class SqsPoller(PollerThread):
         by_id: dict[str, dict[str, Any]] = {}
         first_at = 0.0
         while not self.stopping.is_set():
-            received = self.sqs.receive_message(
+            page = self.attempt(
+                self.sqs.receive_message,
                 QueueUrl=self.url,
                 MaxNumberOfMessages=max(1, min(10, self.batch_size - len(by_id))),
                 WaitTimeSeconds=0 if by_id else self.wait_seconds,
                 AttributeNames=["All"],
                 MessageAttributeNames=["All"],
-            ).get("Messages", [])
+            )
+            received = (page or {}).get("Messages", [])
             if received and not by_id:
                 first_at = time.monotonic()
             for message in received:
