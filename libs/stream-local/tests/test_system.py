@@ -13,27 +13,21 @@ from pathlib import Path
 
 import pytest
 
-from stream_local.local import LocalSystem
-from stream_local.log import DeliveryLog
-from stream_local.runtime import RuntimeOptions
-
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
+pytest_plugins = ["stream_local.testing"]
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-@pytest.fixture(scope="module")
-def system(request):
-    cache = Path(request.config.cache.mkdir("stream-local-packages"))
-    local = LocalSystem(
-        [FIXTURES / "consumer", FIXTURES / "hub"],  # the consumer imports the hub's exports
-        options=RuntimeOptions(rest_port=0, ttl_interval=0.2, watch_faults=True),
-        log=DeliveryLog(stream=None),
-        out_dirs={"consumer": cache / "consumer", "hub": cache / "hub"},
-        say=lambda _: None,
-    )
-    with local:
-        yield local
+@pytest.fixture(scope="session")
+def local_services():
+    """The fixture services, the consumer first: it imports the hub's exports."""
+    return [FIXTURES / "consumer", FIXTURES / "hub"]
+
+
+@pytest.fixture
+def system(local_system):  # stream_local.testing's session fixture
+    return local_system
 
 
 def test_services_are_deployed_in_dependency_order(system):
