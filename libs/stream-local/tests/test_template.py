@@ -154,3 +154,33 @@ def test_resolve_puts_the_stack_outputs_in():
     plan = resolve(result.plan, outputs)
     assert PLACEHOLDER not in json.dumps(plan)
     assert plan["mappings"][0]["source"].startswith("value-of-StreamLocal")
+
+
+def test_a_fan_out_consumer_is_read_as_its_stream_and_unknown_attributes_are_placeholders():
+    template = {
+        "Resources": {
+            "Stream": {"Type": "AWS::Kinesis::Stream", "Properties": {"ShardCount": 1}},
+            "Consumer": {
+                "Type": "AWS::Kinesis::StreamConsumer",
+                "Properties": {"StreamARN": {"Fn::GetAtt": ["Stream", "Arn"]}, "ConsumerName": "c"},
+            },
+            "Mapping": {
+                "Type": "AWS::Lambda::EventSourceMapping",
+                "Properties": {
+                    "FunctionName": "fn",
+                    "EventSourceArn": {"Fn::GetAtt": ["Consumer", "ConsumerARN"]},
+                },
+            },
+            "Api": {"Type": "AWS::ApiGatewayV2::Api"},
+            "Perm": {
+                "Type": "AWS::Lambda::Permission",
+                "Properties": {"SourceArn": {"Fn::GetAtt": ["Api", "ApiEndpoint"]}},
+            },
+        }
+    }
+    result = transform(template, stack_name="s")
+    (mapping,) = result.plan["mappings"]
+    output = result.template["Outputs"][mapping["source"][PLACEHOLDER]]
+    assert output == {"Value": {"Fn::GetAtt": ["Stream", "Arn"]}}
+    source_arn = result.template["Resources"]["Perm"]["Properties"]["SourceArn"]
+    assert source_arn == "stream-local:skipped:Api.ApiEndpoint"

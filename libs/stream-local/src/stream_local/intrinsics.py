@@ -91,8 +91,10 @@ def substitute(
     getatt: Mapping[tuple[str, str], Any],
     *,
     sub_names: Mapping[str, str] | None = None,
+    getatt_default: Callable[[str, str], Any | None] | None = None,
 ) -> Any:
-    """Replace ``Ref X`` by ``ref[X]`` and ``GetAtt X.A`` by ``getatt[(X, A)]``.
+    """Replace ``Ref X`` by ``ref[X]`` and ``GetAtt X.A`` by ``getatt[(X, A)]`` (else by
+    ``getatt_default(X, A)`` when that is not None).
 
     Both maps hold replacement nodes (literals or other expressions). Inside ``Fn::Sub``
     strings, ``${X}``/``${X.A}`` are replaced by string literals from the same maps, or
@@ -101,6 +103,11 @@ def substitute(
     """
     sub_names = sub_names or {}
 
+    def attribute_of(logical_id: str, attribute: str) -> Any | None:
+        if (logical_id, attribute) in getatt:
+            return getatt[(logical_id, attribute)]
+        return getatt_default(logical_id, attribute) if getatt_default else None
+
     def one(value: Any) -> Any | None:
         if not is_intrinsic(value):
             return None
@@ -108,9 +115,9 @@ def substitute(
         if key == "Ref" and isinstance(arg, str) and arg in ref:
             return ref[arg]
         if key == "Fn::GetAtt":
-            target = getatt_target(arg)
-            if target in getatt:
-                return getatt[target]
+            replacement = attribute_of(*getatt_target(arg))
+            if replacement is not None:
+                return replacement
         if key == "Fn::Sub":
             text, variables = _sub_parts(arg)
 
@@ -119,7 +126,7 @@ def substitute(
                 if name in variables:
                     return match.group(0)
                 logical_id, _, attribute = name.partition(".")
-                literal_value = getatt.get((logical_id, attribute)) if attribute else ref.get(name)
+                literal_value = attribute_of(logical_id, attribute) if attribute else ref.get(name)
                 if isinstance(literal_value, str):
                     return literal_value.replace("${", "${!")
                 if name in sub_names:
@@ -128,7 +135,8 @@ def substitute(
 
             new_text = _SUB_VAR.sub(var, text)
             new_vars = {
-                k: substitute(v, ref, getatt, sub_names=sub_names) for k, v in variables.items()
+                k: substitute(v, ref, getatt, sub_names=sub_names, getatt_default=getatt_default)
+                for k, v in variables.items()
             }
             return {"Fn::Sub": [new_text, new_vars] if new_vars else new_text}
         return None

@@ -46,6 +46,7 @@ ALARM = "AWS::CloudWatch::Alarm"
 SUBSCRIPTION = "AWS::SNS::Subscription"
 INVOKE_CONFIG = "AWS::Lambda::EventInvokeConfig"
 MAPPING = "AWS::Lambda::EventSourceMapping"
+CONSUMER = "AWS::Kinesis::StreamConsumer"
 _SKIP_REASONS = {
     ALARM: "alarms are not evaluated locally",
     "AWS::SQS::QueuePolicy": "moto does not enforce resource policies",
@@ -209,6 +210,13 @@ def _remove_unsupported(
             plan["notes"].append(
                 f"{logical_id}: Firehose delivery stream {name} runs in stream-local"
             )
+        elif kind == CONSUMER:  # enhanced fan-out: the mapping reads the stream itself
+            stream = props.get("StreamARN")
+            removed[logical_id] = {
+                "ref": stream,
+                "attrs": {"ConsumerARN": stream, "StreamARN": stream},
+            }
+            plan["notes"].append(f"{logical_id}: stream consumer read as its stream")
         elif kind == SUBSCRIPTION:
             plan["subscriptions"].append(entry)
             removed[logical_id] = {"ref": f"stream-local:subscription:{logical_id}", "attrs": {}}
@@ -266,7 +274,13 @@ def _reference_fixer(
     for bus in buses:  # moto: Ref of an EventBus is an object repr; its Name is right
         ref[bus] = {"Fn::GetAtt": [bus, "Name"]}
     sub_names = {bus: f"{bus}.Name" for bus in buses}
-    return lambda node: substitute(node, ref, getatt, sub_names=sub_names)
+
+    def placeholder(logical_id: str, attribute: str) -> str | None:
+        return f"stream-local:skipped:{logical_id}.{attribute}" if logical_id in removed else None
+
+    return lambda node: substitute(
+        node, ref, getatt, sub_names=sub_names, getatt_default=placeholder
+    )
 
 
 def _stage_code(code: Any, bucket: str) -> None:
