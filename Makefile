@@ -28,6 +28,18 @@ PIP_SPEC := pip>=25.1,<27
 # Pass extra arguments to pytest: make test PYTEST_ARGS="-k kinesis -x"
 PYTEST_ARGS ?=
 
+# The stream-core wheel that services/*/requirements.txt resolve (`stream-core==0.1.*`,
+# through serverless-python-requirements' `--find-links ../../dist`), rebuilt whenever the
+# library changes. The requirement installs cached from it (dist/.requirements-cache) go
+# with the old wheel.
+STREAM_CORE_VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' libs/stream-core/src/stream_core/__init__.py)
+STREAM_CORE_WHEEL := dist/stream_core-$(STREAM_CORE_VERSION)-py3-none-any.whl
+STREAM_CORE_SOURCES := libs/stream-core/pyproject.toml libs/stream-core/README.md \
+	$(shell find libs/stream-core/src -type f \( -name '*.py' -o -name py.typed \) -not -path '*/__pycache__/*')
+# Every service folder (one serverless.yml each); `make package-services STAGE=dev`.
+SERVICES := $(patsubst %/serverless.yml,%,$(sort $(wildcard services/*/serverless.yml)))
+STAGE ?= local
+
 # Benchmark scripts: every bench/*.py except helpers named _*.py.
 BENCH_SCRIPTS := $(filter-out bench/_%,$(sort $(wildcard bench/*.py)))
 
@@ -35,12 +47,12 @@ export SLS_TELEMETRY_DISABLED := 1
 export SLS_NOTIFICATIONS_MODE := off
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv node test lint fmt typecheck demo bench clean
+.PHONY: help venv node wheel package-services test lint fmt typecheck demo bench clean
 
 help: ## list the targets
 	@echo "stream-core: make <target>"
 	@echo
-	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-17s %s\n", $$1, $$2}'
 	@echo
 	@echo "Requirements: Python >= 3.11 (PYTHON=$(PYTHON)), node >= 20, npm. No AWS account, no Docker."
 
@@ -84,7 +96,21 @@ node_modules/.package-lock.json: package-lock.json package.json
 # ---------------------------------------------------------------------------------------
 # Everyday targets
 
-test: venv node ## ruff, then every test (pytest)
+wheel: $(STREAM_CORE_WHEEL) ## build the stream-core wheel into dist/ (what the services' requirements resolve)
+	@:
+
+$(STREAM_CORE_WHEEL): $(STREAM_CORE_SOURCES) | $(VENV)/.installed
+	@echo "==> building $@"
+	@rm -rf dist/stream_core-*.whl dist/.requirements-cache
+	@$(BIN)/python -m pip wheel --quiet --no-deps -w dist libs/stream-core
+
+package-services: wheel node ## serverless package every services/* (STAGE=local by default)
+	@for d in $(SERVICES); do \
+		echo "==> packaging $$d (stage $(STAGE))"; \
+		(cd $$d && ../../node_modules/.bin/serverless package --stage $(STAGE)) || exit 1; \
+	done
+
+test: venv node wheel ## ruff, then every test (pytest)
 	@echo "==> ruff check"
 	@$(BIN)/ruff check .
 	@echo "==> pytest"
@@ -129,7 +155,7 @@ $(BENCH_VENV)/.installed: $(BENCH_VENV)/pyvenv.cfg $(PY_MANIFESTS)
 	@$(BENCH_VENV)/bin/python -m pip install --quiet $(addprefix -e ,$(PY_PACKAGES)) --group dev --group bench
 	@touch $@
 
-clean: ## remove virtualenvs, node_modules and caches
-	@echo "==> removing $(VENV) $(BENCH_VENV) node_modules and caches"
-	@rm -rf $(VENV) $(BENCH_VENV) node_modules .pytest_cache .ruff_cache .mypy_cache
+clean: ## remove virtualenvs, node_modules, dist and caches
+	@echo "==> removing $(VENV) $(BENCH_VENV) node_modules dist and caches"
+	@rm -rf $(VENV) $(BENCH_VENV) node_modules dist .pytest_cache .ruff_cache .mypy_cache
 	@find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
