@@ -409,3 +409,69 @@ def test_update(entity_table):
         {"type": "thing-renamed", "timestamp": 1, "thing": {"id": "thing-1", "name": "New"}},
     ])))
     assert entity_table.get_item(Key={"pk": "o1", "sk": "ORDER"})["Item"]["thing_name"] == "New"
+
+
+# --- S3 And SNS Flavors -------------------------------------------------------------------
+
+import json  # noqa: E402
+
+from stream_core.flavors.s3 import s3  # noqa: E402
+from stream_core.flavors.sns import sns  # noqa: E402
+
+
+def test_s3(aws):
+    import boto3
+
+    boto3.client("s3").create_bucket(Bucket="my-snapshot-bucket")
+    rules = [
+        {
+            "id": "write-order-snapshot",
+            "flavor": s3,
+            "event_type": "order-ready",
+            "bucket_name": "my-snapshot-bucket",
+            "to_s3": lambda uow: {
+                "Key": "orders/{}.json".format(uow["event"]["order"]["id"]),
+                "Body": json.dumps(uow["event"]["order"]).encode("utf-8"),
+                "ContentType": "application/json",
+            },
+        },
+    ]
+    out = _run(rules, from_kinesis(to_kinesis_records([
+        {"type": "order-ready", "timestamp": 1, "order": {"id": "o1", "total": 5}},
+    ])))
+    assert len(out) == 1
+    stored = boto3.client("s3").get_object(Bucket="my-snapshot-bucket", Key="orders/o1.json")
+    assert json.loads(stored["Body"].read()) == {"id": "o1", "total": 5}
+    assert stored["ContentType"] == "application/json"
+
+
+def test_sns(aws):
+    import boto3
+
+    sqs = boto3.client("sqs")
+    queue_url = sqs.create_queue(QueueName="order-notifications")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    topic_arn = boto3.client("sns").create_topic(Name="orders")["TopicArn"]
+    boto3.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn,
+                                  Attributes={"RawMessageDelivery": "true"})
+    rules = [
+        {
+            "id": "notify-order-ready",
+            "flavor": sns,
+            "event_type": "order-ready",
+            "topic_arn": "arn:aws:sns:us-east-1:123456789012:orders",
+            "to_sns": lambda uow: [
+                {
+                    "Message": json.dumps(uow["event"]),
+                },
+            ],
+        },
+    ]
+    assert topic_arn == rules[0]["topic_arn"]
+    out = _run(rules, from_kinesis(to_kinesis_records([
+        {"type": "order-ready", "timestamp": 1, "order": {"id": "o1"}},
+    ])))
+    assert len(out) == 1
+    [message] = sqs.receive_message(QueueUrl=queue_url)["Messages"]
+    assert json.loads(message["Body"])["order"] == {"id": "o1"}

@@ -60,8 +60,14 @@ FLAVORS: Mapping[str, str] = {
         "evaluate",
         "expired",
         "job",
+        "s3",
+        "sns",
+        "sqs",
+        "kinesis",
+        "firehose",
+        "eventbridge",
     )
-}
+} | {"lambda": "stream_core.flavors.lambda_:lambda_"}  # `lambda` is a keyword
 
 
 class Pipeline:
