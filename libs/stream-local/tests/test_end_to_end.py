@@ -71,6 +71,13 @@ def test_the_deployment_keeps_the_template_semantics_as_runtime_config(hub):
     assert function["handler"] == "src/hub_fixture/listener.handler"
 
 
+def test_the_artifact_is_in_the_deployment_bucket_where_sls_deploy_puts_it(cloud, hub, packaged):
+    (key,) = packaged("hub").artifacts
+    bucket = hub.outputs["ServerlessDeploymentBucketName"]
+    body = cloud.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    assert body == packaged("hub").artifacts[key].read_bytes()
+
+
 def test_redeploying_updates_the_stack_in_place(cloud, hub, packaged):
     again = deploy(cloud, packaged("hub"))
     assert again.created is False

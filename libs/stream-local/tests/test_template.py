@@ -82,7 +82,7 @@ TEMPLATE = {
 
 
 def _transform(**kwargs):
-    return transform(TEMPLATE, stack_name="hub-local", staging_bucket="staging", **kwargs)
+    return transform(TEMPLATE, stack_name="hub-local", **kwargs)
 
 
 def test_the_input_template_is_never_modified():
@@ -140,12 +140,12 @@ def test_a_ref_to_an_event_bus_becomes_its_name():
     assert env["BUS_ARN_TEXT"] == {"Fn::Sub": "bus=${Bus.Name} in ${AWS::Region}"}
 
 
-def test_ttl_specifications_and_function_code_location():
+def test_ttl_specifications_go_to_the_plan_and_function_code_stays_where_it_is():
     result = _transform()
     (ttl,) = result.plan["ttl"]
     assert ttl["attribute"] == "ttl"
     code = result.template["Resources"]["Fn"]["Properties"]["Code"]
-    assert code == {"S3Bucket": "staging", "S3Key": "a/b.zip"}
+    assert code == {"S3Bucket": {"Ref": "ServerlessDeploymentBucket"}, "S3Key": "a/b.zip"}
 
 
 def test_resolve_puts_the_stack_outputs_in():

@@ -2,13 +2,18 @@
 
 >>> deployment = deploy(cloud, package_service("services/event-hub"))   # doctest: +SKIP
 
-Per service: the artifact zips are uploaded first (to a staging bucket the transformed
-template reads function code from: moto checks that the code object exists, and the stack's
-own deployment bucket only exists once the stack does), then the stack is created, or
-updated when it exists, from the transformed template (``template.transform``), then the
-artifacts are also put in the stack's ``ServerlessDeploymentBucket`` where ``sls deploy``
-keeps them. The plan is resolved from the stack outputs and the parts moto lacks are set up
-through the API: DynamoDB TTL, SNS subscriptions.
+Per service, from the transformed template (``template.transform``):
+
+* a new stack is created with the whole template at once, then the artifact zips are
+  uploaded to its ``ServerlessDeploymentBucket`` at the keys the template names. (``sls
+  deploy`` first creates a stack holding only the bucket, uploads, then updates the stack
+  with the rest; moto registers Exports only at creation, so that sequence would lose
+  them. moto creates a function whose code object is still missing.)
+* an existing stack: the artifacts are uploaded to its deployment bucket first, then the
+  stack is updated, exactly like ``sls deploy``.
+
+The plan is resolved from the stack outputs and the parts moto lacks are set up through the
+API: DynamoDB TTL, SNS subscriptions.
 
 Services go in dependency order (``order_services``): a template that imports an export
 (``Fn::ImportValue``) is deployed after the one that exports it.
@@ -32,9 +37,9 @@ from .outside import set_up_outside_cloudformation
 from .package import Package
 from .template import OUTPUT_PREFIX, resolve, transform
 
-__all__ = ["STAGING_BUCKET", "DeployError", "Deployment", "deploy", "order_services"]
+__all__ = ["DeployError", "Deployment", "deploy", "order_services"]
 
-STAGING_BUCKET = "stream-local-artifacts"
+_BUCKET_OUTPUT = "ServerlessDeploymentBucketName"
 _CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 
 
@@ -87,13 +92,11 @@ def deploy(
     say = log or (lambda _message: None)
     started = time.monotonic()
     cfn = cloud.client("cloudformation")
-    _upload(cloud, STAGING_BUCKET, package.artifacts, create_bucket=True)
     transformed = transform(
         package.template,
         stack_name=package.stack_name,
         region=cloud.region,
         account_id=cloud.account_id,
-        staging_bucket=STAGING_BUCKET,
     )
     for skipped in transformed.plan["skipped"]:
         say(f"{skipped['logical_id']} ({skipped['type']}) skipped: {skipped['reason']}")
@@ -105,6 +108,9 @@ def deploy(
     warnings: list[str] = []
     if exists:
         before = _exports(cfn)
+        bucket = _stack_outputs(cfn, package.stack_name).get(_BUCKET_OUTPUT)
+        if bucket:
+            _upload(cloud, bucket, package.artifacts)
         try:
             cfn.update_stack(
                 StackName=package.stack_name, TemplateBody=body, Capabilities=_CAPABILITIES
@@ -124,9 +130,8 @@ def deploy(
     plan = resolve(transformed.plan, outputs)
     if exists:
         warnings.extend(_export_drift(before, _exports(cfn), package.template, package.stack_name))
-    bucket = outputs.get("ServerlessDeploymentBucketName")
-    if bucket:
-        _upload(cloud, bucket, package.artifacts)
+    if not exists and outputs.get(_BUCKET_OUTPUT):
+        _upload(cloud, outputs[_BUCKET_OUTPUT], package.artifacts)
     functions = _functions(cloud, plan, package)
     set_up_outside_cloudformation(cloud, plan, say)
     for warning in warnings:
@@ -145,22 +150,17 @@ def deploy(
     )
 
 
-def _upload(
-    cloud: Cloud, bucket: str, artifacts: Mapping[str, Path], *, create_bucket: bool = False
-) -> None:
+def _upload(cloud: Cloud, bucket: str, artifacts: Mapping[str, Path]) -> None:
     s3 = cloud.client("s3")
-    if create_bucket:
-        try:
-            s3.create_bucket(Bucket=bucket)
-        except (
-            s3.exceptions.BucketAlreadyOwnedByYou,
-            s3.exceptions.BucketAlreadyExists,
-        ):
-            pass
     for key, path in artifacts.items():
         if not path.exists():
             raise DeployError(f"artifact {path} missing: package the service again")
         s3.upload_file(str(path), bucket, key)
+
+
+def _stack_outputs(cfn: Any, name: str) -> dict[str, str]:
+    stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+    return {o["OutputKey"]: o.get("OutputValue") for o in stack.get("Outputs") or []}
 
 
 def _stack_status(cfn: Any, name: str) -> str | None:

@@ -14,9 +14,7 @@ what AWS gets), and the *plan*: the parts of the template the runtime owns.
   and GetAtts to them are replaced by the names and ARNs they will have;
 * ``Ref`` to an ``AWS::Events::EventBus`` becomes ``GetAtt Bus.Name`` (moto answers a Python
   object repr for the Ref);
-* DynamoDB ``TimeToLiveSpecification`` (ignored by moto) goes to ``plan["ttl"]``;
-* function code is read from a staging bucket uploaded before the stack is created (moto
-  checks the code object exists; see ``deploy``).
+* DynamoDB ``TimeToLiveSpecification`` (ignored by moto) goes to ``plan["ttl"]``.
 
 Values in the plan that are only known once the stack exists (ARNs, names) are written as
 ``{"stream-local:output": KEY}``: the transform adds an Output ``KEY`` with the original
@@ -98,7 +96,6 @@ def transform(
     stack_name: str,
     region: str = "us-east-1",
     account_id: str = "123456789012",
-    staging_bucket: str | None = None,
     supported_types: Iterable[str] | None = None,
 ) -> Transformed:
     """Transform a packaged template for moto; see the module docstring."""
@@ -156,10 +153,6 @@ def transform(
             )
         elif kind == "AWS::Lambda::Function":
             plan["functions"].append({"logical_id": logical_id, "name": defer({"Ref": logical_id})})
-            if staging_bucket:
-                _stage_code(props.get("Code"), staging_bucket)
-        elif kind == "AWS::Lambda::LayerVersion" and staging_bucket:
-            _stage_code(props.get("Content"), staging_bucket)
         elif kind == "AWS::Events::Rule" and props.get("Targets"):
             plan["rules"].append(_tap_rule(logical_id, resource, resources, stack_name, defer))
         elif kind == "AWS::DynamoDB::Table":
@@ -281,11 +274,6 @@ def _reference_fixer(
     return lambda node: substitute(
         node, ref, getatt, sub_names=sub_names, getatt_default=placeholder
     )
-
-
-def _stage_code(code: Any, bucket: str) -> None:
-    if isinstance(code, dict) and "S3Key" in code:
-        code["S3Bucket"] = bucket
 
 
 def _tap_rule(
