@@ -98,8 +98,13 @@ def deploy(
         region=cloud.region,
         account_id=cloud.account_id,
     )
+    by_reason: dict[str, list[str]] = {}
     for skipped in transformed.plan["skipped"]:
-        say(f"{skipped['logical_id']} ({skipped['type']}) skipped: {skipped['reason']}")
+        by_reason.setdefault(skipped["reason"], []).append(skipped["logical_id"])
+    for reason, logical_ids in by_reason.items():
+        say(f"left out of the stack ({reason}): {', '.join(logical_ids)}")
+    for note in transformed.plan["notes"]:
+        say(note)
     exists = _stack_status(cfn, package.stack_name) is not None
     if exists and recreate:
         cfn.delete_stack(StackName=package.stack_name)
