@@ -96,6 +96,14 @@ class TapRouter(PollerThread):
             self.say(f"{self.name}: tap message is not JSON, dropped")
             return True
         done = self._done.setdefault(message["MessageId"], set())
+        ok = self.deliver_event(event, done)
+        if ok:
+            self._done.pop(message["MessageId"], None)
+        return ok
+
+    def deliver_event(self, event: Mapping[str, Any], done: set[str] | None = None) -> bool:
+        """Deliver ``event`` to every target not in ``done`` (updated); True if all took it."""
+        done = set() if done is None else done
         ok = True
         for target in self.rule.get("targets") or []:
             target_id = str(target.get("Id"))
@@ -110,8 +118,6 @@ class TapRouter(PollerThread):
             done.add(target_id)
             self.delivered += 1
             self._report(event, target, True, "")
-        if ok:
-            self._done.pop(message["MessageId"], None)
         return ok
 
     def _report(

@@ -32,6 +32,7 @@ from .pollers.shard import ShardPoller, ShardSource
 from .pollers.sqs import SqsPoller
 from .registry import EventSourceMapping, Registry, function_name_of
 from .rest import RestServer, routes_of
+from .schedule import ScheduleRunner
 from .sns import SnsTap
 from .ttl import TtlLedger, TtlSweeper
 from .watch import FaultWatcher
@@ -184,7 +185,11 @@ class Runtime:
                 )
                 wanted[key] = lambda m=mapping: self._mapping_pollers(m)
         for rule in self.registry.rules():
-            if rule.get("state", "ENABLED") == "ENABLED":
+            if rule.get("state", "ENABLED") != "ENABLED":
+                continue
+            if rule.get("schedule"):
+                wanted[_key("schedule", rule)] = lambda r=rule: self._scheduler(r)
+            else:
                 wanted[_key("rule", rule)] = lambda r=rule: [self._router(r)]
         for entry in self.registry.subscriptions():
             if entry.get("tap_queue_url"):
@@ -265,6 +270,20 @@ class Runtime:
 
     def _router(self, rule: dict[str, Any]) -> TapRouter:
         return TapRouter(self.cloud, rule, self, say=self.log.notice, on_delivery=self._on_target)
+
+    def _scheduler(self, rule: dict[str, Any]) -> list[PollerThread]:
+        try:
+            runner = ScheduleRunner(
+                rule,
+                self._router(rule),
+                self.clock,
+                region=self.cloud.region,
+                account_id=self.cloud.account_id,
+            )
+        except ValueError as err:
+            self.log.notice(f"rule {rule['logical_id']}: {err}", error=True)
+            return []
+        return [runner]
 
     def _on_target(self, rule: str, target: str, detail_type: str, ok: bool, error: str) -> None:
         service = target.split(":")[2] if target.count(":") >= 5 else ""
