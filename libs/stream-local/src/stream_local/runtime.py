@@ -98,12 +98,15 @@ class Runtime:
         self.ttl_ledger = TtlLedger()
         self.sweeper: TtlSweeper | None = None
         self.rest: RestServer | None = None
+        self._stopped = False
 
     # ---- invoking -----------------------------------------------------------------------
 
     def worker(self, function: str) -> Worker | InlineWorker:
         name = function_name_of(function)
         with self._lock:
+            if self._stopped:
+                raise RuntimeError("the runtime is stopped")
             worker = self.workers.get(name)
             if worker is None:
                 spec = self.registry.function(name)
@@ -129,6 +132,13 @@ class Runtime:
         self._async.submit(self._run_async, function_name_of(function), event, source)
 
     def _run_async(self, function: str, event: Any, source: str) -> None:
+        try:
+            self._retry_async(function, event, source)
+        except Exception as err:  # nobody waits for the future: say it here
+            if not self._stopped:
+                self.log.notice(f"{function}: async invocation from {source}: {err}", error=True)
+
+    def _retry_async(self, function: str, event: Any, source: str) -> None:
         config = self.registry.invoke_configs().get(function, {})
         retries = int(config.get("MaximumRetryAttempts", 2))
         delays = self.options.async_retry_delays
@@ -341,7 +351,10 @@ class Runtime:
         for poller in self.pollers:
             poller.stop()
         self._async.shutdown(wait=False, cancel_futures=True)
-        for worker in self.workers.values():
+        with self._lock:
+            self._stopped = True
+            workers, self.workers = list(self.workers.values()), {}
+        for worker in workers:
             worker.stop()
 
     def __enter__(self) -> Runtime:

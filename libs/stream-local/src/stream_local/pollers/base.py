@@ -48,7 +48,8 @@ class PollerThread:
             self.run()
         except Exception as err:  # a poller must never die silently
             self.error = err
-            logger.exception("%s stopped on an error", self.name)
+            if not self.stopping.is_set():
+                logger.exception("%s stopped on an error", self.name)
         finally:
             self.ready.set()
 
