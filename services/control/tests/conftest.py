@@ -7,23 +7,22 @@ from pathlib import Path
 import pytest
 
 SERVICE = Path(__file__).resolve().parents[1]
-if str(SERVICE / "src") not in sys.path:  # the service's code, as Lambda sees it
+if str(SERVICE / "src") not in sys.path:  # the service's package, imported as Lambda would
     sys.path.insert(0, str(SERVICE / "src"))
 
 from stream_core.events.dynamodb import TTL_USER_IDENTITY, from_dynamodb  # noqa: E402
 from stream_core.events.kinesis import from_kinesis, to_kinesis_records  # noqa: E402
 from stream_core.pipelines import StreamPipeline, initialize_from  # noqa: E402
 from stream_core.testing import MemoryPublisher  # noqa: E402
+from stream_core.testing.fixtures import aws, event_bus  # noqa: E402, F401
 from stream_core.testing.tables import StreamReader, create_events_table  # noqa: E402
-
-pytest_plugins = ["stream_core.testing.fixtures"]
 
 TABLE = "control-test-events"
 T0 = 1_700_000_000_000  # ms: the submissions' time in these tests (long past: TTLs are due)
 
 
 @pytest.fixture
-def events_table(aws, monkeypatch):
+def events_table(aws, monkeypatch):  # noqa: F811 (the fixture imported above)
     """The events table on moto; ``.stream.event()`` reads its stream as a Lambda event."""
     import boto3
 
@@ -128,3 +127,34 @@ def events():
     Events.paid = staticmethod(paid)
     Events.T0 = T0
     return Events
+
+
+@pytest.fixture
+def serverless_yml():
+    """serverless.yml as data (CloudFormation tags kept as ``{"Tag": value}``)."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def tagged(loader, suffix, node):
+        if isinstance(node, yaml.ScalarNode):
+            return {suffix: loader.construct_scalar(node)}
+        if isinstance(node, yaml.SequenceNode):
+            return {suffix: loader.construct_sequence(node, deep=True)}
+        return {suffix: loader.construct_mapping(node, deep=True)}
+
+    Loader.add_multi_constructor("!", tagged)
+    return yaml.load((SERVICE / "serverless.yml").read_text(), Loader=Loader)
+
+
+@pytest.fixture
+def cold_start():
+    """``cold_start("pkg.module")``: the handler module imported afresh, the way a Lambda
+    cold start imports it, so it reads this test's environment (BUS_NAME, table names)."""
+    import importlib
+
+    def load(name):
+        return importlib.reload(importlib.import_module(name))
+
+    return load

@@ -23,11 +23,13 @@ def test_submissions_expire_at_their_payment_deadline(chain, events_table, event
     assert payment["ttl"] == (events.T0 + 60_000) // 1000 + 33 * 86_400
 
 
-def test_the_timeout_and_retention_come_from_the_environment(events_table, events, monkeypatch):
+def test_the_timeout_and_retention_come_from_the_environment(
+    events_table, events, monkeypatch, cold_start
+):
     monkeypatch.setenv("PAYMENT_TIMEOUT_SECONDS", "60")
     monkeypatch.setenv("EVENT_TTL_DAYS", "2")
     assert Settings.from_environment() == Settings(60, 2.0)
-    from control import listener  # the module reads its settings when it is first imported
+    listener = cold_start("control.listener")  # reads its settings when it is imported
 
     rules = listener_rules()
     assert rules[0]["ttl"]({"event": {"timestamp": 5_000}}) == 65
@@ -59,8 +61,8 @@ def test_events_without_an_order_id_are_faults_and_own_events_are_skipped(
     assert events_table.scan()["Items"] == []
 
 
-def test_the_handler_collects_from_the_hub_stream(events_table, events):
-    from control import listener
+def test_the_handler_collects_from_the_hub_stream(events_table, events, cold_start):
+    listener = cold_start("control.listener")
 
     response = listener.handler(to_kinesis_records([events.submitted("o7")]), None)
     assert response == {"batchItemFailures": []}

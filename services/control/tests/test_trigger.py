@@ -137,8 +137,8 @@ def test_a_users_delete_before_the_deadline_is_no_timeout(chain, events_table, e
 # -- the Lambda handlers ---------------------------------------------------------------------
 
 
-def test_the_handlers_end_to_end_on_the_bus(events_table, event_bus, events):
-    from control import listener, trigger
+def test_the_handlers_end_to_end_on_the_bus(events_table, event_bus, events, cold_start):
+    listener, trigger = cold_start("control.listener"), cold_start("control.trigger")
 
     listener.handler(to_kinesis_records([events.submitted("o1"), events.paid("o1"),
                                          events.submitted("o2")]), None)

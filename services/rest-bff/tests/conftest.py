@@ -8,14 +8,13 @@ from pathlib import Path
 import pytest
 
 SERVICE = Path(__file__).resolve().parents[1]
-if str(SERVICE / "src") not in sys.path:  # the service's code, as Lambda sees it
+if str(SERVICE / "src") not in sys.path:  # the service's package, imported as Lambda would
     sys.path.insert(0, str(SERVICE / "src"))
 
 from stream_core.pipelines import StreamPipeline, initialize_from  # noqa: E402
 from stream_core.testing import MemoryPublisher  # noqa: E402
+from stream_core.testing.fixtures import aws, event_bus  # noqa: E402, F401
 from stream_core.testing.tables import StreamReader  # noqa: E402
-
-pytest_plugins = ["stream_core.testing.fixtures"]
 
 TABLE = "rest-bff-test-orders"
 
@@ -46,7 +45,7 @@ ORDERS_TABLE = {
 
 
 @pytest.fixture
-def orders_table(aws, monkeypatch):
+def orders_table(aws, monkeypatch):  # noqa: F811 (the fixture imported above)
     """The orders table on moto; ``.stream.event()`` reads its stream as a Lambda event."""
     import boto3
 
@@ -163,3 +162,43 @@ def _headers(response):
     for name, values in (response.get("multiValueHeaders") or {}).items():
         headers[name] = values[-1] if len(values) == 1 else values
     return headers
+
+
+@pytest.fixture
+def orders_table_schema():
+    return ORDERS_TABLE
+
+
+@pytest.fixture
+def serverless_yml():
+    """serverless.yml as data (CloudFormation tags kept as ``{"Tag": value}``)."""
+    return load_serverless_yml(SERVICE / "serverless.yml")
+
+
+def load_serverless_yml(path):
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def tagged(loader, suffix, node):
+        if isinstance(node, yaml.ScalarNode):
+            return {suffix: loader.construct_scalar(node)}
+        if isinstance(node, yaml.SequenceNode):
+            return {suffix: loader.construct_sequence(node, deep=True)}
+        return {suffix: loader.construct_mapping(node, deep=True)}
+
+    Loader.add_multi_constructor("!", tagged)
+    return yaml.load(path.read_text(), Loader=Loader)
+
+
+@pytest.fixture
+def cold_start():
+    """``cold_start("pkg.module")``: the handler module imported afresh, the way a Lambda
+    cold start imports it, so it reads this test's environment (BUS_NAME, table names)."""
+    import importlib
+
+    def load(name):
+        return importlib.reload(importlib.import_module(name))
+
+    return load

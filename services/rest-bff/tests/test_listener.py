@@ -104,8 +104,8 @@ def test_an_event_without_an_order_id_is_a_fault_with_details(orders_table, run)
     assert fault["err"]["details"][0]["loc"] == ["order", "id"]
 
 
-def test_the_handler_reads_the_hub_stream(order, orders_table, clock):
-    from rest_bff import listener
+def test_the_handler_reads_the_hub_stream(order, orders_table, clock, cold_start):
+    listener = cold_start("rest_bff.listener")
 
     records = to_kinesis_records([status_event("order-ready", clock.now + 1)])
     assert listener.handler(records, None) == {"batchItemFailures": []}

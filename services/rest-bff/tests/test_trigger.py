@@ -68,8 +68,8 @@ def test_latched_writes_and_hard_deletes_publish_nothing(run):
     assert result.faults == [] and run.sink.events == []
 
 
-def test_the_handler_publishes_to_the_bus(api, orders_table, event_bus):
-    from rest_bff import trigger
+def test_the_handler_publishes_to_the_bus(api, orders_table, event_bus, cold_start):
+    trigger = cold_start("rest_bff.trigger")
 
     api("POST", "/orders", ORDER)
     response = trigger.handler(orders_table.stream.event(), None)
