@@ -54,10 +54,12 @@ def test_events_without_an_order_id_are_faults_and_own_events_are_skipped(
     chain, events_table, events
 ):
     bad = {**events.submitted("o1"), "id": "bad", "order": {"customer": "c-1"}}
+    unknown = {**events.paid("o3"), "id": "unknown", "order": None, "payment": {"id": "p"}}
     own = {**events.paid("o2"), "tags": {"source": "control"}}
-    result = chain.hub(bad, own)
-    [fault] = result.faults
-    assert fault["err"]["details"][0]["loc"] == ["order", "id"]
+    result = chain.hub(bad, unknown, own)
+    bad_fault, unknown_fault = result.faults
+    assert bad_fault["err"]["details"][0]["loc"] == ["order", "id"]
+    assert "order.id or payment.order_id" in unknown_fault["err"]["details"][0]["msg"]
     assert events_table.scan()["Items"] == []
 
 

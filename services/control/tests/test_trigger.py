@@ -146,3 +146,13 @@ def test_the_handlers_end_to_end_on_the_bus(events_table, event_bus, events, col
         assert trigger.handler(batch, None) == {"batchItemFailures": []}
     [ready] = event_bus.events()
     assert (ready["type"], ready["partition_key"]) == ("order-ready", "o1")
+
+
+def test_a_payment_may_name_its_order_as_payment_order_id(chain, events):
+    payment = events.paid("o1")
+    del payment["order"]
+    payment["payment"]["order_id"] = "o1"
+    chain.hub(events.submitted("o1"), payment)
+    chain.trigger()
+    [ready] = chain.emitted("order-ready")
+    assert ready["partition_key"] == "o1" and ready["payment"]["order_id"] == "o1"

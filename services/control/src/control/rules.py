@@ -9,7 +9,7 @@ events table:
 
 ``trigger`` (the events table's stream) decides:
 
-* ``correlate`` indexes both by ``order.id`` (suffix ``payment``);
+* ``correlate`` indexes both by order id (suffix ``payment``);
 * ``evaluate``: when the submission and a payment are both correlated, the trigger that
   claims the order's decision (``decisions.py``) emits ``order-ready``;
 * ``expired``: when TTL removes a submission, no payment of the order was collected and the
@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
 from stream_core.errors import ConfigurationError
 from stream_core.filters.source import out_source_is_self
@@ -88,16 +88,51 @@ def _number(env: Mapping[str, str], name: str, default: float, kind: type) -> An
     return value
 
 
+Id = Annotated[str, StringConstraints(min_length=1)]
+
+
 class _OrderRef(BaseModel):
-    id: Annotated[str, StringConstraints(min_length=1)]
+    id: Id
 
 
-class CorrelatedEvent(BaseModel):
-    """What control needs of ``order-submitted`` and ``payment-authorized``: the order id."""
+class _PaymentRef(BaseModel):
+    order_id: Id | None = None
+
+
+class OrderSubmitted(BaseModel):
+    """What control needs of ``order-submitted``: ``order.id``."""
 
     model_config = ConfigDict(extra="allow")
 
     order: _OrderRef
+
+
+class PaymentAuthorized(BaseModel):
+    """What control needs of ``payment-authorized``: the order it pays, as ``order.id`` or
+    as ``payment.order_id`` (a payments service's own shape)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    order: _OrderRef | None = None
+    payment: _PaymentRef | None = None
+
+    @model_validator(mode="after")
+    def _names_the_order(self) -> PaymentAuthorized:
+        if self.order is None and (self.payment is None or self.payment.order_id is None):
+            raise ValueError("names no order: needs order.id or payment.order_id")
+        return self
+
+
+def order_id_of(event: Mapping[str, Any]) -> str:
+    """The order an event is about: ``order.id``, else ``payment.order_id``."""
+    order = event.get("order")
+    if isinstance(order, Mapping) and order.get("id"):
+        return str(order["id"])
+    return str(event["payment"]["order_id"])
+
+
+def _correlation_key(uow: Mapping[str, Any]) -> str:
+    return order_id_of(uow["event"])
 
 
 # -- listener --------------------------------------------------------------------------------
@@ -108,13 +143,13 @@ def listener_rules(settings: Settings | None = None) -> list[dict[str, Any]]:
     settings = settings or Settings.from_environment()
     return [
         {"id": "collect-order-submitted", "flavor": collect, "event_type": ORDER_SUBMITTED,
-         "schema": CorrelatedEvent, "filters": [out_source_is_self],
-         "correlation_key": "order.id",
+         "schema": OrderSubmitted, "filters": [out_source_is_self],
+         "correlation_key": _correlation_key,
          "ttl": payment_deadline(settings.payment_timeout_seconds),
          "expire": ORDER_PAYMENT_TIMEOUT},
         {"id": "collect-payment-authorized", "flavor": collect,
-         "event_type": PAYMENT_AUTHORIZED, "schema": CorrelatedEvent,
-         "filters": [out_source_is_self], "correlation_key": "order.id",
+         "event_type": PAYMENT_AUTHORIZED, "schema": PaymentAuthorized,
+         "filters": [out_source_is_self], "correlation_key": _correlation_key,
          "ttl": settings.event_ttl_days},
     ]
 
@@ -141,7 +176,7 @@ def trigger_rules(
         # correlations outlive the submission's deadline: a payment that comes in after it,
         # before TTL removed the submission, still finds it (and then claims the decision)
         {"id": "correlate-order-payment", "flavor": correlate, "event_type": CORRELATED,
-         "correlation_key": "order.id", "correlation_key_suffix": SUFFIX,
+         "correlation_key": _correlation_key, "correlation_key_suffix": SUFFIX,
          "ttl": settings.event_ttl_days},
         {"id": ORDER_READY, "flavor": evaluate, "event_type": CORRELATED,
          "correlation_key_suffix": SUFFIX,
@@ -158,7 +193,7 @@ def ready(decisions: Decisions) -> Callable[[dict[str, Any]], bool]:
         types = {event.get("type") for event in uow["correlated"]}
         if not types.issuperset(CORRELATED):
             return False
-        order_id = uow["event"]["order"]["id"]
+        order_id = order_id_of(uow["event"])
         if decisions.claim(order_id, ORDER_READY, uow["meta"]["id"]):
             return True
         log.info("order %s is decided already: %s emits nothing", order_id, uow["meta"]["id"])
@@ -199,7 +234,7 @@ def unpaid(decisions: Decisions) -> Callable[[dict[str, Any], Any], bool]:
 
     def keep(uow: dict[str, Any], rule: Any = None) -> bool:
         event = uow["event"]
-        order_id = event["order"]["id"]
+        order_id = order_id_of(event)
         if decisions.pays_for(order_id):
             log.info("order %s was paid: no timeout", order_id)
             return False
