@@ -140,10 +140,10 @@ def cmd_up(args: argparse.Namespace) -> int:
 def _serve(local: LocalSystem, stop: threading.Event) -> None:
     """Follow other commands: redeployed services (the registry on moto) and the clock."""
     assert local.cloud is not None and local.runtime is not None
-    seen = json.dumps({k: d.to_json() for k, d in local.registry.deployments.items()}, default=str)
+    seen = _fingerprint(local.registry)
     while not stop.wait(1.0):
         registry = Registry.load(local.cloud)
-        now = json.dumps({k: d.to_json() for k, d in registry.deployments.items()}, default=str)
+        now = _fingerprint(registry)
         if now != seen:
             seen = now
             local.registry = registry
@@ -153,6 +153,11 @@ def _serve(local: LocalSystem, stop: threading.Event) -> None:
         if offset is not None and offset != local.clock.offset:
             local.clock.offset = offset
             local.log.notice(f"clock offset now {offset:+.0f} s")
+
+
+def _fingerprint(registry: Registry) -> str:
+    deployments = {k: d.to_json() for k, d in registry.deployments.items()}
+    return json.dumps(deployments, sort_keys=True, default=str)
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:

@@ -13,7 +13,11 @@ __all__ = ["describe"]
 
 def _short(arn: Any) -> str:
     text = str(arn)
-    return text.rsplit("/", 1)[-1].rsplit(":", 1)[-1] if text.startswith("arn:") else text
+    if not text.startswith("arn:"):
+        return text
+    if ":dynamodb:" in text and "/stream/" in text:  # table/NAME/stream/LABEL
+        return f"{text.split(':table/', 1)[1].split('/stream/', 1)[0]} (stream)"
+    return text.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
 
 
 def describe(
@@ -55,8 +59,11 @@ def describe(
             lines.append(f"  ⇶ firehose {fh['name']} (run by stream-local)")
         for ttl in plan.get("ttl", []):
             lines.append(f"  ⏲ table {ttl['table']}: TTL on {ttl['attribute']} (sweeper)")
+        by_reason: dict[str, list[str]] = {}
         for skipped in plan.get("skipped", []):
-            lines.append(f"  - {skipped['logical_id']} ({skipped['type']}): {skipped['reason']}")
+            by_reason.setdefault(skipped["reason"], []).append(skipped["logical_id"])
+        for reason, logical_ids in by_reason.items():
+            lines.append(f"  - left out ({reason}): {', '.join(logical_ids)}")
         for key, value in deployment.outputs.items():
             lines.append(f"  output {key} = {value}")
     routes = routes_of(registry)

@@ -297,7 +297,7 @@ class Runtime:
 
     def _on_target(self, rule: str, target: str, detail_type: str, ok: bool, error: str) -> None:
         service = target.split(":")[2] if target.count(":") >= 5 else ""
-        if service in ("kinesis", "sqs", "sns", "events") or not ok:
+        if service in ("kinesis", "sqs", "sns", "events", "firehose") or not ok:
             self.log.target(rule, target.rsplit(":", 1)[-1], detail_type, ok, error)
 
     def _mapping_pollers(self, mapping: EventSourceMapping) -> list[PollerThread]:
