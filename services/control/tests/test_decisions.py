@@ -44,3 +44,11 @@ def test_throttling_goes_back_to_lambda_and_other_errors_fault(call):
 def test_the_table_name_is_required():
     with pytest.raises(ConfigurationError, match="EVENT_TABLE_NAME"):
         Decisions.from_environment({})
+
+
+def test_without_a_name_the_table_is_read_when_first_needed(events_table, monkeypatch):
+    decisions = Decisions()  # EVENT_TABLE_NAME is set by the fixture
+    assert decisions.claim("o1", "order-ready", "t1") is True
+    monkeypatch.delenv("EVENT_TABLE_NAME")
+    with pytest.raises(ConfigurationError, match="EVENT_TABLE_NAME"):
+        Decisions().claim("o1", "order-ready", "t1")

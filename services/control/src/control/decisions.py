@@ -43,20 +43,25 @@ _CONDITION_FAILED = "ConditionalCheckFailedException"
 class Decisions:
     """The decision items of the events table ``table_name``.
 
+    Without ``table_name`` (and ``connector``) the table is ``EVENT_TABLE_NAME``, read when
+    the first decision is needed, as stream-core's flavors read theirs when a batch first
+    needs them: the handler module imports without it, and a missing name fails the
+    invocation (``ConfigurationError``), never a record.
     ``ttl_days``: how long a decision is kept (late events within it are still refused);
     ``clock``: epoch seconds, injectable for tests.
     """
 
     def __init__(
         self,
-        table_name: str,
+        table_name: str | None = None,
         *,
         ttl_days: float = 33,
         connector: DynamoDBConnector | None = None,
         clock: Callable[[], float] = time.time,
         index: str = "DataIndex",
     ) -> None:
-        self.table = connector or DynamoDBConnector(table_name)
+        self.table_name = table_name
+        self._table = connector
         self.ttl_days = ttl_days
         self.clock = clock
         self.index = index
@@ -66,11 +71,13 @@ class Decisions:
         cls, environ: Mapping[str, str] | None = None, **kwargs: Any
     ) -> Decisions:
         """The decisions of the table named by ``EVENT_TABLE_NAME`` (read now)."""
-        env = os.environ if environ is None else environ
-        name = env.get(TABLE_ENV)
-        if not name:
-            raise ConfigurationError(f"{TABLE_ENV} is not set: the events table is unknown")
-        return cls(name, **kwargs)
+        return cls(_table_name(environ), **kwargs)
+
+    @property
+    def table(self) -> DynamoDBConnector:
+        if self._table is None:
+            self._table = DynamoDBConnector(self.table_name or _table_name())
+        return self._table
 
     def claim(self, order_id: str, outcome: str, trigger: str) -> bool:
         """Whether ``trigger`` decides ``outcome`` for the order (see the module doc)."""
@@ -119,6 +126,14 @@ class Decisions:
                 raise RetryableError(f"{type(err).__name__}: {err}") from err
             raise
         return any((i.get("event") or {}).get("type") == PAYMENT_AUTHORIZED for i in items)
+
+
+def _table_name(environ: Mapping[str, str] | None = None) -> str:
+    env = os.environ if environ is None else environ
+    name = env.get(TABLE_ENV)
+    if not name:
+        raise ConfigurationError(f"{TABLE_ENV} is not set: the events table is unknown")
+    return name
 
 
 def _error_code(err: BaseException) -> str | None:

@@ -171,7 +171,7 @@ def trigger_rules(
 ) -> list[dict[str, Any]]:
     """correlate, evaluate (order-ready) and expired (order-payment-timeout)."""
     settings = settings or Settings.from_environment()
-    decisions = decisions or Decisions.from_environment(ttl_days=settings.event_ttl_days)
+    decisions = decisions or Decisions(ttl_days=settings.event_ttl_days)  # EVENT_TABLE_NAME
     return [
         # correlations outlive the submission's deadline: a payment that comes in after it,
         # before TTL removed the submission, still finds it (and then claims the decision)
