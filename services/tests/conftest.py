@@ -3,6 +3,7 @@ and session, and reused across sessions while the service folder is unchanged (s
 fingerprint), in pytest's cache folder. The stream-core wheel the services' requirements
 resolve is built first (``make wheel``)."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -24,8 +25,10 @@ def stream_core_wheel():
     changed (a no-op otherwise)."""
     if shutil.which("make") is None:
         pytest.skip("make is needed to build the stream-core wheel")
+    # not the jobserver of a `make test` that runs us
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     done = subprocess.run(
-        ["make", "-s", "wheel"], cwd=ROOT, capture_output=True, text=True, timeout=300
+        ["make", "-s", "wheel"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stdout + done.stderr
     wheels = sorted((ROOT / "dist").glob("stream_core-*.whl"))
