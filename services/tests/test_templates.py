@@ -27,8 +27,6 @@ from guarantees import (
     s3_problems,
 )
 
-from conftest import STAGE
-
 SERVICES = [
     "event-hub",
     "event-lake-s3",
@@ -48,7 +46,7 @@ def package(request, packaged):
 
 
 def own_prefix(package):
-    return f"{package.service}-{STAGE}"
+    return f"{package.service}-{package.stage}"
 
 
 def test_iam_is_scoped_to_the_services_own_resources(package):
@@ -93,7 +91,7 @@ def test_functions_run_python_3_12_with_the_stage_environment(package):
         props = resource["Properties"]
         assert props["Runtime"] == "python3.12", logical_id
         variables = props["Environment"]["Variables"]
-        assert variables["STAGE"] == STAGE
+        assert variables["STAGE"] == package.stage
         assert variables["SERVICE"] == package.service
         assert variables["POWERTOOLS_SERVICE_NAME"] == package.service
         assert "BUS_NAME" in variables

@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     args = _parser().parse_args(argv)
     if args.region:
-        os.environ["AWS_DEFAULT_REGION"] = args.region
+        os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
     store = _store(args)
     if args.command == "list":
         since = parse_time(args.since) if args.since else None

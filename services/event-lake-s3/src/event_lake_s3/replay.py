@@ -175,7 +175,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     args = _parser().parse_args(argv)
     if args.region:
-        os.environ["AWS_DEFAULT_REGION"] = args.region
+        os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
     start, end = parse_time(args.start), parse_time(args.end)
     if end <= start:
         out.write("--to must be after --from\n")
