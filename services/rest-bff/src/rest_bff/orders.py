@@ -33,6 +33,7 @@ from decimal import Decimal
 from typing import Any
 
 from stream_core.connectors.dynamodb import DynamoDBConnector
+from stream_core.errors import ConfigurationError
 from stream_core.filters.latch import unlatched
 from stream_core.utils.dynamodb import update_expression
 
@@ -113,7 +114,7 @@ class Orders:
         env = os.environ if environ is None else environ
         name = env.get(TABLE_ENV)
         if not name:
-            raise RuntimeError(f"{TABLE_ENV} is not set: the orders table is unknown")
+            raise ConfigurationError(f"{TABLE_ENV} is not set: the orders table is unknown")
         return cls(name, **kwargs)
 
     # -- queries -------------------------------------------------------------------------
