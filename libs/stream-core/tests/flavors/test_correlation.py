@@ -139,3 +139,20 @@ def test_expired_type_names():
     assert expired_type("thing-created", True) == "thing-created-expired"
     assert expired_type("thing.created", True) == "thing.created.expired"
     assert expired_type("thing-created", "thing-timeout") == "thing-timeout"
+
+
+def test_derived_events_are_restamped_with_this_functions_tags(run, monkeypatch):
+    monkeypatch.setenv("SERVICE", "control")
+    stored = {"id": "s1", "type": "order-submitted", "timestamp": 1_700_000_000_000,
+              "tags": {"source": "rest-bff", "functionname": "bff-trigger", "skip": True}}
+    old = {"pk": "s1", "sk": "EVENT", "discriminator": "EVENT", "ttl": 1_700_086_400,
+           "expire": True, "event": stored}
+    event = to_dynamodb_records([
+        {"keys": {"pk": "s1", "sk": "EVENT"}, "oldImage": old, "newImage": None,
+         "timestamp": 1_700_086_500, "userIdentity": TTL_IDENTITY},
+    ])
+    run([{"id": "expired", "flavor": expired}], from_dynamodb(event))
+    [timeout] = run.sink.events
+    assert timeout["tags"]["source"] == "control"
+    assert timeout["tags"]["pipeline"] == "expired"
+    assert timeout["tags"]["skip"] is True  # other tags of the original are kept

@@ -109,15 +109,24 @@ def publish(rule: Mapping[str, Any], event_field: str = "emit") -> Operator:
     return publisher(params)
 
 
-def with_tags(rule: Mapping[str, Any]) -> Callable[[Mapping[str, Any] | None], dict[str, Any]]:
-    """``tags(existing) -> {standard tags of this function and rule, then existing}``.
+def with_tags(
+    rule: Mapping[str, Any], *, restamp: bool = False
+) -> Callable[[Mapping[str, Any] | None], dict[str, Any]]:
+    """``tags(existing)``: this function's standard tags merged with ``existing``.
 
-    The environment is read once, here; the result is a new dict per call.
+    By default ``existing`` wins (an event that already says where it comes from keeps it).
+    With ``restamp=True`` the standard tags win: for events this function *derives* from
+    stored or triggering events (``evaluate``, ``expired``), which it emits in its own name;
+    keeping the original ``source`` would make the original producer drop them as its own
+    (``out_source_is_self``). Other tags of the originals are kept. The environment is read
+    once, here; the result is a new dict per call.
     """
     base = env_tags(rule.get("id"))
 
     def tags(existing: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        return {**base, **existing} if existing else dict(base)
+        if not existing:
+            return dict(base)
+        return {**existing, **base} if restamp else {**base, **existing}
 
     return tags
 

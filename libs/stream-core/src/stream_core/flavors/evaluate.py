@@ -157,7 +157,7 @@ def _simple_trigger(uow: dict[str, Any]) -> dict[str, Any]:
 def _to_higher_order_events(rule: Mapping[str, Any]) -> Callable[[dict[str, Any]], list[dict]]:
     emit = rule["emit"]
     suffix = rule.get("correlation_key_suffix")
-    tags = with_tags(rule)
+    tags = with_tags(rule, restamp=True)
 
     def step(uow: dict[str, Any]) -> list[dict[str, Any]]:
         triggers = uow["triggers"]
@@ -167,8 +167,6 @@ def _to_higher_order_events(rule: Mapping[str, Any]) -> Callable[[dict[str, Any]
         merged_tags: dict[str, Any] = {}
         for trigger in triggers:
             merged_tags.update(trigger.get("tags") or {})
-        for name in ("region", "source"):
-            merged_tags.pop(name, None)
         template: dict[str, Any] = {
             "id": f"{uow['meta']['id']}.{rule['id']}",
             "timestamp": triggers[-1].get("timestamp"),

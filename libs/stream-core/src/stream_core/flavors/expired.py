@@ -7,7 +7,8 @@ An item stored with ``ttl`` and ``expire`` (see ``collect``) that TTL deletes pr
   event's type + ``-expired`` (``thing-created-expired``), or ``.expired`` for dotted types;
 * ``id``: the stream record's id (stable under redelivery); ``timestamp``: the TTL time in
   ms (plus the stored event's milliseconds); ``triggers``: the stored event;
-* the stored event's fields otherwise, and this function's standard tags.
+* the stored event's fields otherwise; its tags restamped with this function's standard
+  tags (``source`` is this service: the original producer must not drop it as its own).
 
 A removal counts as expired when it was made by the TTL service (``ttl_expired``, from the
 ``userIdentity`` of the record) or happened at or after the item's ``ttl``; a user's delete
@@ -70,7 +71,7 @@ def expired_type(event_type: str, expire: Any) -> str:
 
 
 def _to_expired_event(rule: Mapping[str, Any]) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    tags = _with_tags(rule)
+    tags = _with_tags(rule, restamp=True)
 
     def step(uow: dict[str, Any]) -> dict[str, Any]:
         old = uow["event"]["raw"]["old"]
