@@ -1,0 +1,122 @@
+"""Shared fixtures of the integration suite: the five reference services deployed once per
+session on one ``moto_server`` through stream-local.
+
+- ``system``: a started ``stream_local.LocalSystem`` (session scope). The services are packaged
+  by serverless into the template tests' cache (``.pytest_cache``, reused while a service
+  folder is unchanged), deployed in dependency order, and run by the runtime: the REST API on
+  a free port, a fast TTL sweeper, Firehose buffers capped at 2 s, the live log kept in memory
+  (``system.log.lines``, ``system.log.deliveries``).
+- ``api``: rest-bff's REST API, ``api("POST", "/orders", body) -> (status, json)``.
+- ``aws_env``: points this process's boto3 (and stream-core's connectors) at the system's
+  moto server for one test, for the services' commands (``event_fault_monitor.faults``,
+  ``event_lake_s3.replay``).
+- ``functions``: ``invoke(name, event)`` through the runtime's warm workers, the
+  ``functions=`` argument of ``resubmit`` and ``replay_to_function`` (moto cannot run a
+  function without Docker).
+
+Tests share one system. Use ids of your own and assert on your own entities only. The clock
+(``system.clock``) is shared too and only moves forward: moving it expires every pending TTL
+item of the system (control times out every unpaid order submitted before).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SERVICES_DIR = Path(__file__).resolve().parents[2]
+SERVICES = ["event-hub", "event-lake-s3", "event-fault-monitor", "rest-bff", "control"]
+
+# the services' packages (event_fault_monitor, event_lake_s3, ...) for their commands
+for _src in sorted(SERVICES_DIR.glob("*/src")):
+    if str(_src) not in sys.path:
+        sys.path.append(str(_src))
+
+
+@pytest.fixture(scope="session")
+def system(packaged):
+    """moto + the five services + the runtime, for the whole session."""
+    from stream_local.local import LocalSystem
+    from stream_local.log import DeliveryLog
+    from stream_local.runtime import RuntimeOptions
+
+    packages = {name: packaged(name) for name in SERVICES}  # serverless, cached
+    local = LocalSystem(
+        [SERVICES_DIR / name for name in SERVICES],
+        options=RuntimeOptions(
+            rest_port=0, ttl_interval=0.2, firehose_interval_cap=2.0, watch_faults=True
+        ),
+        log=DeliveryLog(stream=None),
+        out_dirs={name: package.out_dir for name, package in packages.items()},
+        say=lambda _: None,
+    )
+    with local:
+        yield local
+
+
+class Api:
+    """rest-bff's REST API as served by stream-local."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+
+    def __call__(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.url + path, data=data, method=method, headers={"content-type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                status, text = response.status, response.read()
+        except urllib.error.HTTPError as err:
+            status, text = err.code, err.read()
+        return status, json.loads(text) if text else None
+
+
+@pytest.fixture(scope="session")
+def api(system):
+    return Api(system.runtime.rest.url)
+
+
+@pytest.fixture
+def aws_env(system, monkeypatch):
+    """boto3 in this process talks to the system's moto server (for this test only)."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", system.cloud.endpoint)
+    for name, value in (
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", system.cloud.region),
+        ("AWS_DEFAULT_REGION", system.cloud.region),
+    ):
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "BUS_NAME", "FAULTS_TABLE_NAME",
+                 "FAULTS_BUCKET_NAME", "LAKE_BUCKET_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    return system.cloud.endpoint
+
+
+class LocalFunctions:
+    """``invoke(name, event)`` through stream-local's runtime, raising as
+    ``stream_core.connectors.LambdaConnector`` does when the function fails."""
+
+    def __init__(self, local: Any) -> None:
+        self.local = local
+
+    def invoke(self, name: str, event: Any) -> Any:
+        from stream_core.connectors import LambdaFunctionError
+
+        result = self.local.runtime.invoke(name, event, source="resubmit")
+        if not result.ok:
+            raise LambdaFunctionError(name, "Unhandled", result.error)
+        return result.response
+
+
+@pytest.fixture(scope="session")
+def functions(system):
+    return LocalFunctions(system)
