@@ -95,8 +95,14 @@ def aws_env(system, monkeypatch):
         ("AWS_DEFAULT_REGION", system.cloud.region),
     ):
         monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "BUS_NAME", "FAULTS_TABLE_NAME",
-                 "FAULTS_BUCKET_NAME", "LAKE_BUCKET_NAME"):
+    for name in (
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "BUS_NAME",
+        "FAULTS_TABLE_NAME",
+        "FAULTS_BUCKET_NAME",
+        "LAKE_BUCKET_NAME",
+    ):
         monkeypatch.delenv(name, raising=False)
     return system.cloud.endpoint
 
