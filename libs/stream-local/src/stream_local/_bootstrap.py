@@ -69,11 +69,28 @@ def main() -> None:
     requests = os.fdopen(read_fd, "rb")
     responses = os.fdopen(write_fd, "wb", buffering=0)
 
+    # Chaos (stream_local.chaos): off unless the runtime set STREAM_LOCAL_CHAOS. Installed
+    # before the handler is imported, so every botocore client it creates is throttled; its
+    # counts go back with each response.
+    chaos = None
+    if os.environ.get("STREAM_LOCAL_CHAOS"):
+        from .chaos import ENV, WorkerChaos
+
+        chaos = WorkerChaos.from_environment({ENV: os.environ.pop(ENV)})
+        if chaos is not None:
+            chaos.install()
+
     def send(message: dict[str, Any]) -> None:
-        responses.write(json.dumps(message).encode() + b"\n")
+        if chaos is not None and "id" in message:
+            data = chaos.with_counts(message, json.dumps)
+        else:
+            data = json.dumps(message)
+        responses.write(data.encode() + b"\n")
 
     try:
         handler = _load_handler()
+        if chaos is not None:
+            handler = chaos.wrap(handler)
         init_error = None
     except Exception as err:
         handler, init_error = None, _error(err, "Runtime.ImportModuleError")

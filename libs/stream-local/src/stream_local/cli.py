@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .chaos import Chaos
 from .cloud import Cloud, CloudError
 from .describe import describe
 from .local import LocalSystem, find_services, load_clock, save_clock, send_event
@@ -86,6 +87,7 @@ def _options(args: argparse.Namespace) -> RuntimeOptions:
         inline=frozenset(args.inline or ()),
         firehose_interval_cap=args.firehose_interval,
         watch_faults=True,
+        chaos=args.chaos,
     )
 
 
@@ -132,6 +134,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     finally:
         print("\n==> stopping")
         local.stop()
+        if args.chaos is not None:
+            print("    " + args.chaos.summary())
         if endpoint_file.exists() and endpoint_file.read_text() == endpoint:
             endpoint_file.unlink()
     return 0
@@ -292,6 +296,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 # ---- parser -----------------------------------------------------------------------------
 
 
+def _chaos(text: str) -> Chaos:
+    try:
+        return Chaos.parse(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def parser() -> argparse.ArgumentParser:
     main_parser = argparse.ArgumentParser(
         prog="stream-local", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -325,6 +336,13 @@ def parser() -> argparse.ArgumentParser:
             type=float,
             metavar="SECONDS",
             help="cap Firehose buffering intervals (AWS default 300 s)",
+        )
+        sub.add_argument(
+            "--chaos",
+            type=_chaos,
+            metavar="SPEC",
+            help="inject failures: 0.05 (every kind at 5%%) or handler=0.05,throttle=0.02,"
+            "duplicate=0.05,seed=7,burst=4 (see stream_local/chaos.py)",
         )
 
     up = command("up", cmd_up, "moto + every service + the runtime, until Ctrl-C")

@@ -23,6 +23,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from .chaos import Chaos
 from .cloud import Cloud
 from .inputs import MISSING, jsonpath, target_input
 from .pollers.base import PollerThread
@@ -52,8 +53,10 @@ class TapRouter(PollerThread):
         say: Callable[[str], None],
         on_delivery: Callable[[str, str, str, bool, str], None] | None = None,
         wait_seconds: int = 1,
+        chaos: Chaos | None = None,
     ) -> None:
         super().__init__()
+        self.chaos = chaos
         self.cloud = cloud
         self.rule = rule
         self.targets = targets
@@ -81,6 +84,11 @@ class TapRouter(PollerThread):
             for message in messages:
                 if self.deliver_message(message):
                     sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                    # chaos: EventBridge delivers at least once: the same event again
+                    if self.chaos is not None and self.chaos.redeliver(
+                        self.name, None, [message], tail=False
+                    ):
+                        self.deliver_event(json.loads(message["Body"]))
                 else:
                     sqs.change_message_visibility(
                         QueueUrl=url,

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from .chaos import Chaos
 from .cloud import Cloud
 from .eventbridge import TapRouter
 from .firehose import FirehoseRuntime
@@ -70,6 +71,7 @@ class RuntimeOptions:
     rest_port: int | None = None  # serve http/httpApi functions here (0: any free port)
     rest_host: str = "127.0.0.1"
     watch_faults: bool = False  # print every fault event on the buses (stream-local up)
+    chaos: Chaos | None = None  # inject handler errors, throttling, duplicates (chaos.py)
 
 
 class Runtime:
@@ -117,6 +119,7 @@ class Runtime:
                     python=self.options.python,
                     on_log=self.log.function_output,
                     interactive=name in self.options.interactive,
+                    chaos=self.options.chaos,
                 )
             return worker
 
@@ -279,7 +282,14 @@ class Runtime:
         return all(p.ready.wait(max(0.0, deadline - time.monotonic())) for p in self.pollers)
 
     def _router(self, rule: dict[str, Any]) -> TapRouter:
-        return TapRouter(self.cloud, rule, self, say=self.log.notice, on_delivery=self._on_target)
+        return TapRouter(
+            self.cloud,
+            rule,
+            self,
+            say=self.log.notice,
+            on_delivery=self._on_target,
+            chaos=self.options.chaos,
+        )
 
     def _scheduler(self, rule: dict[str, Any]) -> list[PollerThread]:
         try:
@@ -320,11 +330,16 @@ class Runtime:
                     poll_interval=self.options.poll_interval,
                     idle_interval=self.options.idle_interval,
                     max_retry_delay=self.options.max_retry_delay,
+                    chaos=self.options.chaos,
                 )
                 for shard_id in source.shard_ids()
             ]
         if mapping.kind == "sqs":
-            return [SqsPoller(self.cloud, mapping, self.invoke, say=self.log.notice)]
+            return [
+                SqsPoller(
+                    self.cloud, mapping, self.invoke, say=self.log.notice, chaos=self.options.chaos
+                )
+            ]
         self.log.notice(
             f"{mapping.id}: event source {mapping.kind} is not supported locally", error=True
         )

@@ -13,7 +13,12 @@ service of ``local_services`` packaged (cached in pytest's cache folder, so serv
 again only for a changed service) and deployed, the runtime with the REST API on a free
 port and a quiet log (``local_system.log.lines`` keeps what it would have printed). Tests
 share it: use unique ids. Override ``local_services`` to choose the services (default:
-``services/*`` of the repository that holds the pytest root).
+``services/*`` of the repository that holds the pytest root), and ``local_chaos`` to run the
+session's system with chaos (``stream_local.chaos.Chaos``; default ``None``: off)::
+
+    @pytest.fixture(scope="session")
+    def local_chaos():
+        return Chaos(handler_error_rate=0.05, throttle_rate=0.05, duplicate_rate=0.05, seed=1)
 """
 
 from __future__ import annotations
@@ -23,12 +28,13 @@ from pathlib import Path
 
 import pytest
 
+from .chaos import Chaos
 from .cli import find_root
 from .local import LocalSystem, find_services
 from .log import DeliveryLog
 from .runtime import RuntimeOptions
 
-__all__ = ["local_services", "local_system"]
+__all__ = ["local_chaos", "local_services", "local_system"]
 
 
 @pytest.fixture(scope="session")
@@ -38,8 +44,14 @@ def local_services(request: pytest.FixtureRequest) -> list[Path]:
 
 
 @pytest.fixture(scope="session")
+def local_chaos() -> Chaos | None:
+    """The chaos of ``local_system`` (override this fixture to turn it on): off."""
+    return None
+
+
+@pytest.fixture(scope="session")
 def local_system(
-    request: pytest.FixtureRequest, local_services: list[Path]
+    request: pytest.FixtureRequest, local_services: list[Path], local_chaos: Chaos | None
 ) -> Iterator[LocalSystem]:
     """moto + the deployed services + the runtime, for the whole session."""
     if not local_services:
@@ -47,7 +59,7 @@ def local_system(
     cache = Path(request.config.cache.mkdir("stream-local-packages"))
     system = LocalSystem(
         local_services,
-        options=RuntimeOptions(rest_port=0, ttl_interval=0.2, watch_faults=True),
+        options=RuntimeOptions(rest_port=0, ttl_interval=0.2, watch_faults=True, chaos=local_chaos),
         log=DeliveryLog(stream=None),
         out_dirs={path.name: cache / path.name for path in local_services},
         say=lambda _: None,

@@ -29,7 +29,10 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .chaos import Chaos
 
 __all__ = ["FunctionSpec", "InlineWorker", "Invocation", "Worker", "lambda_environment"]
 
@@ -123,12 +126,14 @@ class Worker:
         python: str | None = None,
         on_log: LogSink | None = None,
         interactive: bool = False,
+        chaos: Chaos | None = None,
     ) -> None:
         self.spec = spec
         self.env = lambda_environment(spec, cloud_env)
         self.python = python or sys.executable
         self.on_log = on_log
         self.interactive = interactive
+        self.chaos = chaos  # stream_local.chaos: handler errors and throttling in the process
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
         self._lock = threading.Lock()
@@ -184,16 +189,21 @@ class Worker:
                     "errorType": "Runtime.ExitError",
                     "errorMessage": "the worker process exited during the invocation",
                 }
-        elif "error" in answer:
-            result.error = answer["error"]
         else:
-            result.response = answer.get("result")
+            if self.chaos is not None and answer.get("chaos"):  # what chaos injected
+                self.chaos.record(self.spec.name, answer["chaos"])
+            if "error" in answer:
+                result.error = answer["error"]
+            else:
+                result.response = answer.get("result")
         return result
 
     def _start(self) -> None:
         request_r, request_w = os.pipe()
         response_r, response_w = os.pipe()
         env = {**self.env, "STREAM_LOCAL_FDS": f"{request_r},{response_w}"}
+        if self.chaos is not None:  # STREAM_LOCAL_CHAOS: this process's generator and rates
+            env.update(self.chaos.worker_env(self.spec.name, self.starts + 1))
         stdio = None if self.interactive else subprocess.PIPE
         self.process = subprocess.Popen(
             [self.python, "-m", "stream_local._bootstrap"],

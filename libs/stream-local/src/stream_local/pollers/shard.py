@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ..chaos import Chaos
 from ..cloud import Cloud
 from ..patterns import RecordFilter
 from ..registry import EventSourceMapping
@@ -140,8 +141,10 @@ class ShardPoller(PollerThread):
         poll_interval: float = 0.05,
         idle_interval: float = 0.5,
         max_retry_delay: float = 2.0,
+        chaos: Chaos | None = None,
     ) -> None:
         super().__init__()
+        self.chaos = chaos
         self.source = source
         self.shard_id = shard_id
         self.mapping = mapping
@@ -198,6 +201,10 @@ class ShardPoller(PollerThread):
             batch = [buffer.popleft() for _ in range(min(settings.batch_size, len(buffer)))]
             collecting_since = time.monotonic() if buffer else None
             self.process(batch)
+            if self.chaos is not None:  # chaos: a tail of the batch delivered again
+                again = self.chaos.redeliver(self.name, self.mapping.function, batch, tail=True)
+                if again:
+                    self.process(again)
 
     # ---- invoking -----------------------------------------------------------------------
 

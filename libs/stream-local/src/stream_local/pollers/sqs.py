@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..chaos import Chaos
 from ..cloud import Cloud
 from ..patterns import RecordFilter
 from ..registry import EventSourceMapping
@@ -51,8 +52,10 @@ class SqsPoller(PollerThread):
         *,
         say: Callable[[str], None],
         wait_seconds: int = 1,
+        chaos: Chaos | None = None,
     ) -> None:
         super().__init__()
+        self.chaos = chaos
         self.cloud = cloud
         self.mapping = mapping
         self.invoke = invoke
@@ -79,6 +82,12 @@ class SqsPoller(PollerThread):
             messages = self._collect()
             if messages:
                 self.process(messages)
+                if self.chaos is not None:  # chaos: some messages received a second time
+                    again = self.chaos.redeliver(
+                        self.name, self.mapping.function, messages, tail=False
+                    )
+                    if again:
+                        self._deliver_again(again)
 
     def _collect(self) -> list[dict[str, Any]]:
         # By id: a message whose visibility timeout ran out while the batching window was
@@ -137,6 +146,20 @@ class SqsPoller(PollerThread):
         if None in failed or not set(failed) <= ids:
             return  # Lambda: a malformed response is a failure of the whole batch
         self._delete([r for r in records if r["messageId"] not in failed])
+
+    def _deliver_again(self, messages: list[dict[str, Any]]) -> None:
+        """A second delivery of messages already settled (chaos: at-least-once delivery);
+        its outcome settles nothing."""
+        records = [self._record(m) for m in messages]
+        if self.filter is not None:
+            records = [r for r in records if self.filter.matches(r)]
+        if records:
+            self.invoke(
+                self.mapping.function,
+                {"Records": records},
+                source=f"sqs:{self.queue_name} (again)",
+                records=len(records),
+            )
 
     def _delete(self, records: list[dict[str, Any]]) -> None:
         for start in range(0, len(records), 10):

@@ -1,0 +1,393 @@
+"""Chaos: the failures AWS produces now and then, injected on purpose into a local run.
+
+Off by default. A ``Chaos`` passed as ``RuntimeOptions(chaos=...)`` (or ``stream-local up
+--chaos ...``, or the ``local_chaos`` fixture of ``stream_local.testing``) turns on:
+
+* **handler errors** (``handler_error_rate``): an invocation of a function fails with a
+  ``ChaosError``, either *before* its handler runs (nothing was done) or *after* it ran
+  (the work was done, its events published, but the invocation failed all the same: a
+  crash or timeout at the very end). The share of the latter is ``after_share``. Event
+  sources then retry as Lambda does; a REST client gets a 502.
+* **throttling** (``throttle_rate``): an AWS call made by handler code answers a
+  throttling error, as AWS does after botocore's own retries gave up: DynamoDB and Kinesis
+  ``ProvisionedThroughputExceededException``, S3 ``SlowDown`` (503), every other service
+  ``ThrottlingException``. It is a botocore ``before-call`` hook in the worker process, so
+  the request never reaches moto and botocore does not retry it: stream-core's connectors
+  see it and go through their own retries, ``RetryableError`` and partial batch responses.
+  ``throttle_burst`` calls of the same operation in a row are throttled once a throttle
+  starts (real throttling comes in bursts; a burst longer than a connector's attempts
+  makes it give up and hand the record back to Lambda).
+* **duplicate deliveries** (``duplicate_rate``): after a stream batch was delivered, the
+  shard poller delivers a tail of it again (what Lambda does when a checkpoint is lost);
+  the SQS poller delivers some messages of a batch a second time (at-least-once
+  delivery); an EventBridge rule delivers an event to its targets twice (PutEvents targets
+  are at least once too: the copy has the same event id).
+
+Every injection is counted: ``chaos.counts()``. Runs are reproducible with ``seed``: each
+poller and each worker process draws from its own generator seeded from ``seed`` and its
+name, so one stream's decisions do not depend on how threads interleave elsewhere (a
+worker's concurrent AWS calls still draw in the order they happen). Without a seed, one is
+chosen and kept in ``chaos.seed``, so a failing run can be replayed.
+
+``functions`` (fnmatch patterns, default every function) limits handler errors,
+throttling and the pollers' duplicates to some functions. ``InlineWorker`` (``--inline``)
+gets no handler errors and no throttling.
+
+The worker half (``WorkerChaos``) runs inside the function's process: ``_bootstrap``
+installs it when ``STREAM_LOCAL_CHAOS`` is set, and reports its counts with each response.
+This module imports nothing heavy: the worker imports it at cold start.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import random
+import threading
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+__all__ = ["ENV", "Chaos", "ChaosError", "WorkerChaos"]
+
+ENV = "STREAM_LOCAL_CHAOS"
+T = TypeVar("T")
+
+#: What a throttled call answers, by botocore service name: (error code, HTTP status).
+_THROTTLE = {
+    "dynamodb": ("ProvisionedThroughputExceededException", 400),
+    "kinesis": ("ProvisionedThroughputExceededException", 400),
+    "s3": ("SlowDown", 503),
+}
+_DEFAULT_THROTTLE = ("ThrottlingException", 400)
+
+#: ``Chaos.parse`` accepts these short names too.
+_ALIASES = {
+    "handler": "handler_error_rate",
+    "handler_error": "handler_error_rate",
+    "errors": "handler_error_rate",
+    "throttle": "throttle_rate",
+    "throttling": "throttle_rate",
+    "duplicate": "duplicate_rate",
+    "duplicates": "duplicate_rate",
+    "after": "after_share",
+    "burst": "throttle_burst",
+}
+
+
+class ChaosError(RuntimeError):
+    """The error a chaos-failed invocation raises (the name shows in the live log)."""
+
+
+class Chaos:
+    """The runtime's half: configuration, the pollers' draws and every count.
+
+    >>> chaos = Chaos(handler_error_rate=0.05, throttle_rate=0.05, duplicate_rate=0.05, seed=7)
+    >>> chaos.counts()["handler_errors"]
+    0
+    """
+
+    def __init__(
+        self,
+        *,
+        handler_error_rate: float = 0.0,
+        throttle_rate: float = 0.0,
+        duplicate_rate: float = 0.0,
+        seed: int | None = None,
+        after_share: float = 0.5,
+        throttle_burst: int = 1,
+        functions: Sequence[str] = ("*",),
+    ) -> None:
+        for name, rate in (
+            ("handler_error_rate", handler_error_rate),
+            ("throttle_rate", throttle_rate),
+            ("duplicate_rate", duplicate_rate),
+            ("after_share", after_share),
+        ):
+            if not 0.0 <= float(rate) <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, not {rate!r}")
+        if int(throttle_burst) < 1:
+            raise ValueError(f"throttle_burst must be at least 1, not {throttle_burst!r}")
+        self.handler_error_rate = float(handler_error_rate)
+        self.throttle_rate = float(throttle_rate)
+        self.duplicate_rate = float(duplicate_rate)
+        self.after_share = float(after_share)
+        self.throttle_burst = int(throttle_burst)
+        self.functions = tuple(functions)
+        self.seed = random.SystemRandom().randrange(2**32) if seed is None else int(seed)
+        self._lock = threading.Lock()
+        self._rngs: dict[str, random.Random] = {}
+        self._counts: Counter[str] = Counter()
+        self._by_function: dict[str, Counter[str]] = {}
+
+    # ---- configuration ------------------------------------------------------------------
+
+    @classmethod
+    def parse(cls, text: str) -> Chaos:
+        """``"0.05"`` (every kind at 5 %) or ``"handler=0.05,throttle=0.02,duplicate=0.05,
+        seed=7,burst=4,after=0.5"`` (the keyword names of ``Chaos`` work too)."""
+        text = text.strip()
+        try:
+            rate = float(text)
+        except ValueError:
+            pass
+        else:
+            return cls(handler_error_rate=rate, throttle_rate=rate, duplicate_rate=rate)
+        kwargs: dict[str, Any] = {}
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            key, sep, value = part.partition("=")
+            key = _ALIASES.get(key.strip(), key.strip())
+            if not sep or key not in _FIELDS:
+                raise ValueError(
+                    f"chaos: {part!r} is not NAME=VALUE with NAME one of "
+                    f"{', '.join(sorted({*_ALIASES, *_FIELDS}))}"
+                )
+            kwargs[key] = _FIELDS[key](value.strip())
+        return cls(**kwargs)
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "handler_error_rate": self.handler_error_rate,
+            "throttle_rate": self.throttle_rate,
+            "duplicate_rate": self.duplicate_rate,
+            "seed": self.seed,
+            "after_share": self.after_share,
+            "throttle_burst": self.throttle_burst,
+            "functions": list(self.functions),
+        }
+
+    def __repr__(self) -> str:
+        return "Chaos(" + ", ".join(f"{k}={v!r}" for k, v in self.config().items()) + ")"
+
+    def applies_to(self, function: str) -> bool:
+        return any(fnmatch.fnmatchcase(function, p) for p in self.functions)
+
+    def worker_env(self, function: str, start: int) -> dict[str, str]:
+        """The environment that turns on ``WorkerChaos`` in ``function``'s worker process
+        (its ``start``-th process: each gets its own generator)."""
+        if not self.applies_to(function) or not (self.handler_error_rate or self.throttle_rate):
+            return {}
+        return {
+            ENV: json.dumps(
+                {
+                    "handler_error_rate": self.handler_error_rate,
+                    "throttle_rate": self.throttle_rate,
+                    "after_share": self.after_share,
+                    "throttle_burst": self.throttle_burst,
+                    "seed": f"{self.seed}:{function}:{start}",
+                }
+            )
+        }
+
+    # ---- the pollers' draws ---------------------------------------------------------------
+
+    def _rng(self, key: str) -> random.Random:
+        rng = self._rngs.get(key)
+        if rng is None:
+            rng = self._rngs[key] = random.Random(f"{self.seed}:{key}")
+        return rng
+
+    def redeliver(
+        self, key: str, function: str | None, records: Sequence[T], *, tail: bool
+    ) -> list[T]:
+        """The records of a delivered batch to deliver again: none (most of the time), a
+        tail of them (``tail``: a stream redelivers from a position) or some of them (a
+        queue), drawn with the generator of ``key`` (the poller)."""
+        if not records or not self.duplicate_rate:
+            return []
+        if function is not None and not self.applies_to(function):
+            return []
+        with self._lock:
+            rng = self._rng(key)
+            if rng.random() >= self.duplicate_rate:
+                return []
+            if tail:
+                again = list(records[rng.randrange(len(records)) :])
+            else:
+                again = [r for r in records if rng.random() < 0.5] or [rng.choice(records)]
+            self._count(function or key, duplicate_deliveries=1, duplicate_records=len(again))
+        return again
+
+    # ---- counts ----------------------------------------------------------------------------
+
+    def _count(self, function: str, **counts: int) -> None:
+        self._counts.update(counts)
+        self._by_function.setdefault(function, Counter()).update(counts)
+
+    def record(self, function: str, counts: Mapping[str, int]) -> None:
+        """Add what ``function``'s worker process reported."""
+        clean = {k: int(v) for k, v in counts.items() if isinstance(v, int) and v}
+        if clean:
+            with self._lock:
+                self._count(function, **clean)
+
+    def counts(self) -> dict[str, int]:
+        """Injections so far: ``handler_errors`` (``_before``/``_after`` the handler ran),
+        ``throttles``, ``duplicate_deliveries`` and ``duplicate_records``."""
+        with self._lock:
+            counts = Counter(self._counts)
+        result = {
+            "handler_errors_before": counts["handler_errors_before"],
+            "handler_errors_after": counts["handler_errors_after"],
+            "throttles": counts["throttles"],
+            "duplicate_deliveries": counts["duplicate_deliveries"],
+            "duplicate_records": counts["duplicate_records"],
+        }
+        result["handler_errors"] = result["handler_errors_before"] + result["handler_errors_after"]
+        return result
+
+    def counts_by_function(self) -> dict[str, dict[str, int]]:
+        with self._lock:
+            return {name: dict(counter) for name, counter in sorted(self._by_function.items())}
+
+    def summary(self) -> str:
+        c = self.counts()
+        return (
+            f"chaos (seed {self.seed}): {c['handler_errors']} handler errors "
+            f"({c['handler_errors_before']} before, {c['handler_errors_after']} after the "
+            f"handler ran), {c['throttles']} throttled AWS calls, "
+            f"{c['duplicate_deliveries']} duplicate deliveries ({c['duplicate_records']} records)"
+        )
+
+
+_FIELDS: dict[str, Callable[[str], Any]] = {
+    "handler_error_rate": float,
+    "throttle_rate": float,
+    "duplicate_rate": float,
+    "after_share": float,
+    "throttle_burst": int,
+    "seed": int,
+    "functions": lambda text: tuple(p for p in text.split("|") if p),
+}
+
+
+class WorkerChaos:
+    """The worker process's half: handler errors and throttled AWS calls (thread-safe)."""
+
+    def __init__(
+        self,
+        *,
+        handler_error_rate: float = 0.0,
+        throttle_rate: float = 0.0,
+        after_share: float = 0.5,
+        throttle_burst: int = 1,
+        seed: Any = None,
+    ) -> None:
+        self.handler_error_rate = handler_error_rate
+        self.throttle_rate = throttle_rate
+        self.after_share = after_share
+        self.throttle_burst = throttle_burst
+        self.rng = random.Random(seed)
+        self._lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+        self._bursts: dict[str, int] = {}  # operation -> calls of its burst still to throttle
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> WorkerChaos | None:
+        text = (os.environ if environ is None else environ).get(ENV)
+        return cls(**json.loads(text)) if text else None
+
+    def _draw(self, rate: float) -> bool:
+        return rate > 0 and self.rng.random() < rate
+
+    # ---- handler errors ---------------------------------------------------------------------
+
+    def wrap(self, handler: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+        """``handler`` failing at ``handler_error_rate``, before or after it ran."""
+        if not self.handler_error_rate:
+            return handler
+
+        def chaotic(event: Any, context: Any) -> Any:
+            with self._lock:
+                fail = self._draw(self.handler_error_rate)
+                after = fail and self.rng.random() < self.after_share
+            if fail and not after:
+                self._add("handler_errors_before")
+                raise ChaosError("stream-local chaos: invocation failed before the handler ran")
+            result = handler(event, context)
+            if fail:
+                self._add("handler_errors_after")
+                raise ChaosError(
+                    "stream-local chaos: invocation failed after the handler ran (its work is done)"
+                )
+            return result
+
+        return chaotic
+
+    # ---- throttling ------------------------------------------------------------------------
+
+    def install(self) -> None:
+        """Throttle AWS calls of every botocore session created from now on (call it before
+        the handler creates its first client)."""
+        if not self.throttle_rate:
+            return
+        from botocore import handlers
+
+        handlers.BUILTIN_HANDLERS.append(("before-call", self.before_call))
+
+    def uninstall(self) -> None:
+        """Undo ``install`` for sessions created from now on (tests)."""
+        from botocore import handlers
+
+        handlers.BUILTIN_HANDLERS[:] = [
+            spec for spec in handlers.BUILTIN_HANDLERS if spec[1:2] != (self.before_call,)
+        ]
+
+    def throttled(self, operation: str) -> bool:
+        """Whether this call of ``operation`` (``service.Operation``) is throttled."""
+        with self._lock:
+            left = self._bursts.get(operation, 0)
+            if left:
+                self._bursts[operation] = left - 1
+            elif self._draw(self.throttle_rate):
+                self._bursts[operation] = self.throttle_burst - 1
+            else:
+                return False
+        self._add("throttles")
+        return True
+
+    def before_call(self, model: Any = None, **_: Any) -> Any:
+        """botocore ``before-call`` hook: a throttling answer instead of the request."""
+        if model is None:
+            return None
+        service = model.service_model.service_name
+        if not self.throttled(f"{service}.{model.name}"):
+            return None
+        from botocore.awsrequest import AWSResponse
+
+        code, status = _THROTTLE.get(service, _DEFAULT_THROTTLE)
+        message = "Rate exceeded (stream-local chaos)"
+        parsed = {
+            "Error": {"Code": code, "Message": message},
+            "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": {}, "RetryAttempts": 0},
+        }
+        return AWSResponse("", status, {}, _NoBody()), parsed
+
+    # ---- counts ----------------------------------------------------------------------------
+
+    def _add(self, name: str) -> None:
+        with self._lock:
+            self._counts[name] += 1
+
+    def take_counts(self) -> dict[str, int]:
+        """The counts since the last call (sent with each response)."""
+        with self._lock:
+            counts, self._counts = dict(self._counts), Counter()
+        return counts
+
+    def with_counts(self, message: dict[str, Any], dumps: Callable[[Any], str]) -> str:
+        """``dumps(message)`` with the counts since the last response under ``chaos`` (kept
+        for the next response if ``dumps`` fails: the result was not serializable)."""
+        counts = self.take_counts()
+        try:
+            return dumps({**message, "chaos": counts})
+        except (TypeError, ValueError):
+            with self._lock:
+                self._counts.update(counts)
+            raise
+
+
+class _NoBody:
+    def stream(self, **_: Any) -> Any:
+        return iter(())
