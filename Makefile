@@ -47,7 +47,7 @@ export SLS_TELEMETRY_DISABLED := 1
 export SLS_NOTIFICATIONS_MODE := off
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv node wheel package-services test lint fmt typecheck demo bench clean
+.PHONY: help venv node wheel package-services test lint fmt typecheck demo demo-lib new-service bench clean
 
 help: ## list the targets
 	@echo "stream-core: make <target>"
@@ -134,9 +134,21 @@ $(VENV)/.typecheck: $(VENV)/.installed
 	@$(BIN)/python -m pip install --quiet --group typecheck
 	@touch $@
 
-demo: venv ## run the local demo (examples/demo.py)
+# The whole local system: stream-local packages and deploys the five services on a local
+# moto server, plays services/demo.py and stops everything. --rest-port 0: any free port, so
+# a running `stream-local up` (port 3000) is no obstacle.
+demo: venv node wheel ## the whole local system: five services on a local moto server, the reference scenario
+	@echo "==> stream-local demo (services/demo.py)"
+	@$(BIN)/stream-local demo --rest-port 0
+
+demo-lib: venv ## the library alone: rules over sample batches on a local moto (examples/demo.py)
 	@echo "==> examples/demo.py"
 	@$(BIN)/python examples/demo.py
+
+# A new service from a copy of another, names replaced (stream-local new; see services/README.md).
+new-service: venv ## copy a service as the start of a new one: make new-service NAME=orders-api FROM=rest-bff
+	@test -n "$(NAME)" || { echo "usage: make new-service NAME=orders-api [FROM=rest-bff]" >&2; exit 1; }
+	@$(BIN)/stream-local new '$(NAME)' --from '$(or $(FROM),rest-bff)'
 
 # The bench group (aws-lambda-stream 1.4.0) pins reactivex<5 while stream-core allows newer,
 # so it gets its own virtualenv and never changes what `make test` runs against.

@@ -8,6 +8,7 @@
   stream-local clock +2h          move the running system's clock (TTL, record age)
   stream-local invoke FN [EVENT]  run one function once (--interactive for breakpoint())
   stream-local demo               the reference scenario
+  stream-local new NAME --from rest-bff   copy a service as the template of a new one
 
 Commands other than ``up`` and ``demo`` attach to the running system: ``--endpoint``, else
 ``STREAM_LOCAL_ENDPOINT``, else the endpoint ``up`` wrote to ``.stream-local/endpoint``.
@@ -380,6 +381,10 @@ def parser() -> argparse.ArgumentParser:
     demo = command("demo", cmd_demo, "play the reference scenario and print what happened")
     runtime_flags(demo)
     demo.add_argument("--scenario", help="a scenario file (default: services/demo.py)")
+
+    from .newservice import add_parser as add_new
+
+    add_new(commands)
     return main_parser
 
 
