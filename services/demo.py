@@ -102,11 +102,11 @@ class Demo:
             print(f"    → {code} order {name} = {body['id']}  status {body['status']}")
         dynamodb = self.local.cloud.client("dynamodb")
 
-        def collected() -> bool:  # control's listener has both submissions
+        def correlated() -> bool:  # control collected both submissions, and correlated them
             items = dynamodb.scan(TableName="control-local-events", ConsistentRead=True)["Items"]
-            return {i["data"]["S"] for i in items if i["sk"]["S"] == "EVENT"} >= set(ids)
+            return {i["pk"]["S"] for i in items} >= {f"{i}.payment" for i in ids}
 
-        self.wait("both submissions collected by control", collected)
+        self.wait("both submissions collected and correlated by control", correlated)
         self.happened()
         return ids[0], ids[1]
 
