@@ -3,14 +3,18 @@
 >>> with MotoServer() as cloud:                         # doctest: +SKIP
 ...     cloud.client("sqs").list_queues()
 
-``MotoServer`` starts ``python -m moto.server -H 127.0.0.1 -p PORT`` on a free port, waits
-until it answers HTTP and stops it by its pid. ``Cloud.attach(endpoint)`` uses a server that
-is already running (``--endpoint``). Clients use dummy credentials and never read
-``~/.aws``; ``Cloud.process_env()`` is the same setup for child processes.
+``MotoServer`` starts ``python -m stream_local.moto_entry -H 127.0.0.1 -p PORT`` (moto's
+server with stream-local's fixes for concurrent writes and event patterns, see
+``moto_entry.py``) on a free port, waits until it answers HTTP and stops it by its pid.
+``Cloud.attach(endpoint)`` uses a server that is already running (``--endpoint``);
+``Cloud.patches`` says whether it has those fixes (``None``: a plain ``moto_server``).
+Clients use dummy credentials and never read ``~/.aws``; ``Cloud.process_env()`` is the same
+setup for child processes.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -25,7 +29,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ACCOUNT_ID", "DUMMY_CREDENTIALS", "REGION", "Cloud", "CloudError", "MotoServer"]
+__all__ = [
+    "ACCOUNT_ID",
+    "DUMMY_CREDENTIALS",
+    "REGION",
+    "UNPATCHED_WARNING",
+    "Cloud",
+    "CloudError",
+    "MotoServer",
+    "server_patches",
+]
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -34,6 +47,19 @@ DUMMY_CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
 }
+
+
+# moto_entry.STATUS_PATH, repeated so that clients need not import moto.
+_STATUS_PATH = "/_stream_local/moto"
+_SRC = Path(__file__).resolve().parent.parent  # the folder holding the stream_local package
+
+UNPATCHED_WARNING = (
+    "{endpoint} is a plain moto_server, not one stream-local started: concurrent Kinesis "
+    "PutRecord(s) to one shard can lose records, concurrent DynamoDB writes can repeat "
+    "stream sequence numbers and lose updates, SQS can lose a message sent during a "
+    "DeleteMessage, and rules do not match into arrays of objects. Start it as "
+    "`python -m stream_local.moto_entry -H HOST -p PORT` instead (see the README)."
+)
 
 
 class CloudError(RuntimeError):
@@ -47,6 +73,8 @@ class Cloud:
     endpoint: str
     region: str = REGION
     account_id: str = ACCOUNT_ID
+    #: the fixes of ``moto_entry`` the server runs with; None for a plain moto_server
+    patches: tuple[str, ...] | None = None
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -56,7 +84,7 @@ class Cloud:
         endpoint = endpoint.rstrip("/")
         if not wait_until_answering(endpoint, timeout):
             raise CloudError(f"no moto server answers at {endpoint}")
-        return cls(endpoint, region)
+        return cls(endpoint, region, patches=server_patches(endpoint))
 
     def client(self, service: str) -> Any:
         """The shared boto3 client for ``service`` (boto3 clients are thread-safe)."""
@@ -104,10 +132,12 @@ class Cloud:
 
 
 class MotoServer:
-    """A ``moto_server`` child process on a free loopback port.
+    """A moto server child process on a free loopback port.
 
+    It runs ``python -m stream_local.moto_entry``: moto's server with stream-local's fixes.
     ``start()`` returns a ``Cloud``; ``stop()`` terminates the process by its pid (SIGTERM,
-    then SIGKILL). The server's own log goes to ``log_path``.
+    then SIGKILL). The server's own log goes to ``log_path``. ``args`` are added to the
+    command line (``["--switch-interval", "1e-5"]`` in the race tests).
     """
 
     def __init__(
@@ -117,11 +147,13 @@ class MotoServer:
         port: int | None = None,
         log_path: str | os.PathLike[str] | None = None,
         python: str | None = None,
+        args: list[str] | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.python = python or sys.executable
         self.log_path = Path(log_path) if log_path else None
+        self.args = list(args or [])
         self.process: subprocess.Popen[bytes] | None = None
         self.cloud: Cloud | None = None
 
@@ -144,7 +176,11 @@ class MotoServer:
             self.port = fixed_port or free_port(self.host)
             self._spawn()
             if self._wait(timeout):
-                self.cloud = Cloud(self.endpoint)
+                patches = server_patches(self.endpoint, timeout=10)
+                self.cloud = Cloud(self.endpoint, patches=patches)
+                if self.cloud.patches is None:
+                    self.stop()
+                    raise CloudError(f"{self.endpoint} answers without stream-local's fixes")
                 return self.cloud
             code = self.process.poll() if self.process else None
             self.stop()
@@ -158,9 +194,13 @@ class MotoServer:
             os.close(fd)
             self.log_path = Path(name)
         env = {**os.environ, **DUMMY_CREDENTIALS, "MOTO_PORT": str(self.port)}
+        if self.python != sys.executable:  # another interpreter must still find stream_local
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_SRC), env.get("PYTHONPATH")]))
+        command = [self.python, "-m", "stream_local.moto_entry", "-H", self.host]
+        command += ["-p", str(self.port), *self.args]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [self.python, "-m", "moto.server", "-H", self.host, "-p", str(self.port)],
+                command,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -205,6 +245,19 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+def server_patches(endpoint: str, timeout: float = 2.0) -> tuple[str, ...] | None:
+    """The fixes the moto server at ``endpoint`` runs with (``moto_entry``); None when it
+    is a plain ``moto_server`` (or does not say)."""
+    try:
+        with urllib.request.urlopen(f"{endpoint}{_STATUS_PATH}", timeout=timeout) as response:
+            answer = json.loads(response.read())
+    except (OSError, ValueError):
+        return None  # urllib's HTTPError (a 404 from plain moto) is an OSError
+    if not isinstance(answer, dict) or answer.get("server") != "stream-local":
+        return None
+    return tuple(str(name) for name in answer.get("patches") or ())
 
 
 def wait_until_answering(endpoint: str, timeout: float) -> bool:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .cloud import Cloud, MotoServer
+from .cloud import UNPATCHED_WARNING, Cloud, MotoServer
 from .deploy import Deployment, deploy, order_services
 from .log import DeliveryLog
 from .package import Package, package_service
@@ -83,7 +83,12 @@ class LocalSystem:
     def _cloud(self) -> Cloud:
         if self.endpoint:
             self.say(f"==> attaching to moto at {self.endpoint}")
-            return Cloud.attach(self.endpoint)
+            cloud = Cloud.attach(self.endpoint)
+            if cloud.patches is None:
+                self.log.notice(
+                    "warning: " + UNPATCHED_WARNING.format(endpoint=cloud.endpoint), error=True
+                )
+            return cloud
         started = time.monotonic()
         self.server = MotoServer()
         cloud = self.server.start()
