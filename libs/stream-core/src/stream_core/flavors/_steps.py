@@ -109,9 +109,7 @@ def publish(rule: Mapping[str, Any], event_field: str = "emit") -> Operator:
     return publisher(params)
 
 
-def with_tags(
-    rule: Mapping[str, Any], *, restamp: bool = False
-) -> Callable[[Mapping[str, Any] | None], dict[str, Any]]:
+def with_tags(rule: Mapping[str, Any], *, restamp: bool = False) -> Callable[..., dict[str, Any]]:
     """``tags(existing)``: this function's standard tags merged with ``existing``.
 
     By default ``existing`` wins (an event that already says where it comes from keeps it).

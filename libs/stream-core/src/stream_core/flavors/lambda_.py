@@ -100,7 +100,8 @@ def _invoke(rule: Mapping[str, Any]) -> Callable[[dict[str, Any]], dict[str, Any
         max_in_flight=rule.get("max_in_flight") or 16
     )
     function_name = rule["function_name"]
-    invocation_type = rule.get("invocation_type") or "RequestResponse"
+    # one of INVOCATION_TYPES: initialize_from checked it (_invocation_type_problem)
+    invocation_type: Any = rule.get("invocation_type") or "RequestResponse"
 
     def step(uow: dict[str, Any]) -> dict[str, Any]:
         uow["invoke_response"] = connector.invoke(
