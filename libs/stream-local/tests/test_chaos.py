@@ -30,7 +30,8 @@ def test_parse_takes_one_rate_for_every_kind_or_named_settings():
     every = Chaos.parse("0.05")
     assert (every.handler_error_rate, every.throttle_rate, every.duplicate_rate) == (0.05,) * 3
     chaos = Chaos.parse(
-        "handler=0.1, throttle=0.2,duplicate=0.3,seed=7,burst=4,after=0.25,functions=a-*|b"
+        "handler=0.1, throttle=0.2,duplicate=0.3,seed=7,burst=0.01,burst_calls=3,after=0.25,"
+        "functions=a-*|b"
     )
     assert chaos.config() == {
         "handler_error_rate": 0.1,
@@ -38,12 +39,14 @@ def test_parse_takes_one_rate_for_every_kind_or_named_settings():
         "duplicate_rate": 0.3,
         "seed": 7,
         "after_share": 0.25,
-        "throttle_burst": 4,
+        "burst_rate": 0.01,
+        "burst_calls": 3,
+        "error_rate": 0.0,
         "functions": ["a-*", "b"],
     }
     assert chaos.applies_to("a-listener") and chaos.applies_to("b")
     assert not chaos.applies_to("c-trigger")
-    for bad in ("handler=2", "nonsense=1", "handler", "burst=0"):
+    for bad in ("handler=2", "nonsense=1", "handler", "burst_calls=0", "throttle=0.8,burst=0.5"):
         with pytest.raises(ValueError):
             Chaos.parse(bad)
 
@@ -127,7 +130,7 @@ def test_handler_errors_come_before_or_after_the_handler_at_their_rates():
     assert chaos.take_counts() == {}  # reported once
 
 
-def test_throttled_calls_answer_throttling_errors_that_stream_core_retries():
+def test_throttled_calls_answer_throttling_errors_that_stream_core_retries_or_gives_up():
     from botocore.exceptions import ClientError
 
     from stream_core.connectors import is_retryable
@@ -163,8 +166,55 @@ def test_throttled_calls_answer_throttling_errors_that_stream_core_retries():
         chaos.uninstall()
 
 
-def test_throttling_comes_at_its_rate_in_bursts_per_operation():
-    chaos = WorkerChaos(throttle_rate=0.05, throttle_burst=4, seed=1)
+def test_denied_calls_are_errors_no_retry_can_fix():
+    import boto3
+    from botocore.exceptions import ClientError
+
+    from stream_core.connectors import is_retryable
+
+    chaos = WorkerChaos(error_rate=1.0)
+    chaos.install()
+    try:
+        session = boto3.session.Session(
+            aws_access_key_id="x", aws_secret_access_key="x", region_name="us-east-1"
+        )
+        for service, call, code in (
+            ("dynamodb", lambda c: c.put_item(TableName="t", Item={}), "AccessDeniedException"),
+            ("s3", lambda c: c.put_object(Bucket="b", Key="k", Body=b""), "AccessDenied"),
+        ):
+            client = session.client(service, endpoint_url="http://127.0.0.1:9")
+            with pytest.raises(ClientError) as raised:
+                call(client)
+            assert raised.value.response["Error"]["Code"] == code
+            assert "stream-local chaos" in str(raised.value)
+            assert not is_retryable(raised.value)
+        assert chaos.take_counts() == {"aws_errors": 2}
+    finally:
+        chaos.uninstall()
+
+
+def test_calls_are_throttled_denied_or_let_through_at_their_rates():
+    chaos = WorkerChaos(throttle_rate=0.05, error_rate=0.02, seed=4)
+    outcomes = Counter(chaos.call("events.PutEvents") for _ in range(20_000))
+    assert _close(outcomes["throttle"], 20_000, 0.05)
+    assert _close(outcomes["error"], 20_000, 0.02)
+    assert chaos.take_counts() == {
+        "throttles": outcomes["throttle"],
+        "aws_errors": outcomes["error"],
+    }
+
+
+def test_single_throttles_come_at_their_rate():
+    chaos = WorkerChaos(throttle_rate=0.05, seed=1)
+    calls = [chaos.throttled("dynamodb.PutItem") for _ in range(20_000)]
+    assert _close(sum(calls), len(calls), 0.05)
+    assert chaos.take_counts() == {"throttles": sum(calls)}
+
+
+def test_a_burst_throttles_the_next_calls_of_its_operation_in_its_thread_only():
+    import threading
+
+    chaos = WorkerChaos(burst_rate=0.01, burst_calls=4, seed=2)
     calls = [chaos.throttled("dynamodb.PutItem") for _ in range(20_000)]
     runs, length = [], 0
     for throttled in [*calls, False]:
@@ -173,11 +223,20 @@ def test_throttling_comes_at_its_rate_in_bursts_per_operation():
         elif length:
             runs.append(length)
             length = 0
-    assert runs and all(r >= 4 for r in runs)  # once it starts, four calls in a row
-    starts = -(-sum(calls) // 4)  # bursts of 4 calls (back-to-back ones merge into one run)
-    draws = len(calls) - 3 * starts  # the other calls of a burst draw nothing
-    assert _close(starts, draws, 0.05)
-    assert chaos.take_counts() == {"throttles": sum(calls)}
+    assert runs and all(r % 4 == 0 for r in runs)  # four calls in a row (or back to back)
+    bursts = sum(calls) // 4
+    assert _close(bursts, len(calls) - 3 * bursts, 0.01)  # the rest of a burst draws nothing
+    assert chaos.take_counts() == {"throttles": sum(calls), "throttle_bursts": bursts}
+
+    always = WorkerChaos(burst_rate=1.0, burst_calls=3, seed=3)
+    assert always.throttled("sqs.SendMessage")  # starts a burst in this thread
+    other: list[bool] = []
+    worker = threading.Thread(target=lambda: other.append(always.throttled("sqs.SendMessage")))
+    worker.start()
+    worker.join()
+    assert other == [True] and always.take_counts()["throttle_bursts"] == 2  # its own burst
+    assert always.throttled("sqs.SendMessage") and always.throttled("sqs.SendMessage")
+    assert always.take_counts() == {"throttles": 2}  # the rest of this thread's burst
 
 
 # ---- in a worker process --------------------------------------------------------------------

@@ -13,15 +13,22 @@ Off by default. A ``Chaos`` passed as ``RuntimeOptions(chaos=...)`` (or ``stream
   ``ProvisionedThroughputExceededException``, S3 ``SlowDown`` (503), every other service
   ``ThrottlingException``. It is a botocore ``before-call`` hook in the worker process, so
   the request never reaches moto and botocore does not retry it: stream-core's connectors
-  see it and go through their own retries, ``RetryableError`` and partial batch responses.
-  ``throttle_burst`` calls of the same operation in a row are throttled once a throttle
-  starts (real throttling comes in bursts; a burst longer than a connector's attempts
-  makes it give up and hand the record back to Lambda).
+  see it and retry it.
+* **throttling bursts** (``burst_rate``): a call starts a burst, and it and the next
+  ``burst_calls - 1`` calls of the same operation in the same thread are throttled. The
+  default of 4 is as many attempts as stream-core's connectors make, so the call outlives
+  their retries: ``RetryableError``, and the record goes back to Lambda in a partial batch
+  response. Kept apart from ``throttle_rate`` because its rate must be far lower: a batch
+  whose every invocation hits one fails ``MaximumRetryAttempts`` times and is given up.
+* **AWS errors** (``error_rate``): an AWS call made by handler code answers a non-retryable
+  ``AccessDeniedException`` (S3: ``AccessDenied``, 403), as a missing permission or a
+  revoked key would. Retrying cannot help, so stream-core turns the record into a fault:
+  it is published, stored by the fault monitor and waits to be resubmitted.
 * **duplicate deliveries** (``duplicate_rate``): after a stream batch was delivered, the
   shard poller delivers a tail of it again (what Lambda does when a checkpoint is lost);
   the SQS poller delivers some messages of a batch a second time (at-least-once
-  delivery); an EventBridge rule delivers an event to its targets twice (PutEvents targets
-  are at least once too: the copy has the same event id).
+  delivery); an EventBridge rule delivers some events of a batch to its targets twice
+  (rule targets are at least once too: a copy has the same event id).
 
 Every injection is counted: ``chaos.counts()``. Runs are reproducible with ``seed``: each
 poller and each worker process draws from its own generator seeded from ``seed`` and its
@@ -61,6 +68,8 @@ _THROTTLE = {
     "s3": ("SlowDown", 503),
 }
 _DEFAULT_THROTTLE = ("ThrottlingException", 400)
+_DENIED = {"s3": ("AccessDenied", 403)}
+_DEFAULT_DENIED = ("AccessDeniedException", 400)
 
 #: ``Chaos.parse`` accepts these short names too.
 _ALIASES = {
@@ -72,7 +81,10 @@ _ALIASES = {
     "duplicate": "duplicate_rate",
     "duplicates": "duplicate_rate",
     "after": "after_share",
-    "burst": "throttle_burst",
+    "burst": "burst_rate",
+    "bursts": "burst_rate",
+    "error": "error_rate",
+    "denied": "error_rate",
 }
 
 
@@ -96,7 +108,9 @@ class Chaos:
         duplicate_rate: float = 0.0,
         seed: int | None = None,
         after_share: float = 0.5,
-        throttle_burst: int = 1,
+        burst_rate: float = 0.0,
+        burst_calls: int = 4,
+        error_rate: float = 0.0,
         functions: Sequence[str] = ("*",),
     ) -> None:
         for name, rate in (
@@ -104,16 +118,22 @@ class Chaos:
             ("throttle_rate", throttle_rate),
             ("duplicate_rate", duplicate_rate),
             ("after_share", after_share),
+            ("burst_rate", burst_rate),
+            ("error_rate", error_rate),
         ):
             if not 0.0 <= float(rate) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, not {rate!r}")
-        if int(throttle_burst) < 1:
-            raise ValueError(f"throttle_burst must be at least 1, not {throttle_burst!r}")
+        if float(throttle_rate) + float(burst_rate) + float(error_rate) > 1.0:
+            raise ValueError("throttle_rate + burst_rate + error_rate must be at most 1")
+        if int(burst_calls) < 1:
+            raise ValueError(f"burst_calls must be at least 1, not {burst_calls!r}")
         self.handler_error_rate = float(handler_error_rate)
         self.throttle_rate = float(throttle_rate)
         self.duplicate_rate = float(duplicate_rate)
         self.after_share = float(after_share)
-        self.throttle_burst = int(throttle_burst)
+        self.burst_rate = float(burst_rate)
+        self.burst_calls = int(burst_calls)
+        self.error_rate = float(error_rate)
         self.functions = tuple(functions)
         self.seed = random.SystemRandom().randrange(2**32) if seed is None else int(seed)
         self._lock = threading.Lock()
@@ -125,8 +145,9 @@ class Chaos:
 
     @classmethod
     def parse(cls, text: str) -> Chaos:
-        """``"0.05"`` (every kind at 5 %) or ``"handler=0.05,throttle=0.02,duplicate=0.05,
-        seed=7,burst=4,after=0.5"`` (the keyword names of ``Chaos`` work too)."""
+        """``"0.05"`` (handler errors, throttling and duplicates at 5 %) or ``"handler=0.05,
+        throttle=0.02,duplicate=0.05,burst=0.001,error=0.001,seed=7,after=0.5"`` (the keyword
+        names of ``Chaos`` work too)."""
         text = text.strip()
         try:
             rate = float(text)
@@ -153,7 +174,9 @@ class Chaos:
             "duplicate_rate": self.duplicate_rate,
             "seed": self.seed,
             "after_share": self.after_share,
-            "throttle_burst": self.throttle_burst,
+            "burst_rate": self.burst_rate,
+            "burst_calls": self.burst_calls,
+            "error_rate": self.error_rate,
             "functions": list(self.functions),
         }
 
@@ -166,7 +189,9 @@ class Chaos:
     def worker_env(self, function: str, start: int) -> dict[str, str]:
         """The environment that turns on ``WorkerChaos`` in ``function``'s worker process
         (its ``start``-th process: each gets its own generator)."""
-        if not self.applies_to(function) or not (self.handler_error_rate or self.throttle_rate):
+        if not self.applies_to(function) or not (
+            self.handler_error_rate or self.throttle_rate or self.burst_rate or self.error_rate
+        ):
             return {}
         return {
             ENV: json.dumps(
@@ -174,7 +199,9 @@ class Chaos:
                     "handler_error_rate": self.handler_error_rate,
                     "throttle_rate": self.throttle_rate,
                     "after_share": self.after_share,
-                    "throttle_burst": self.throttle_burst,
+                    "burst_rate": self.burst_rate,
+                    "burst_calls": self.burst_calls,
+                    "error_rate": self.error_rate,
                     "seed": f"{self.seed}:{function}:{start}",
                 }
             )
@@ -224,13 +251,16 @@ class Chaos:
 
     def counts(self) -> dict[str, int]:
         """Injections so far: ``handler_errors`` (``_before``/``_after`` the handler ran),
-        ``throttles``, ``duplicate_deliveries`` and ``duplicate_records``."""
+        ``throttles`` (every throttled call), ``throttle_bursts`` (bursts started),
+        ``aws_errors`` (calls denied), ``duplicate_deliveries`` and ``duplicate_records``."""
         with self._lock:
             counts = Counter(self._counts)
         result = {
             "handler_errors_before": counts["handler_errors_before"],
             "handler_errors_after": counts["handler_errors_after"],
             "throttles": counts["throttles"],
+            "throttle_bursts": counts["throttle_bursts"],
+            "aws_errors": counts["aws_errors"],
             "duplicate_deliveries": counts["duplicate_deliveries"],
             "duplicate_records": counts["duplicate_records"],
         }
@@ -246,7 +276,8 @@ class Chaos:
         return (
             f"chaos (seed {self.seed}): {c['handler_errors']} handler errors "
             f"({c['handler_errors_before']} before, {c['handler_errors_after']} after the "
-            f"handler ran), {c['throttles']} throttled AWS calls, "
+            f"handler ran), {c['throttles']} throttled AWS calls ({c['throttle_bursts']} bursts), "
+            f"{c['aws_errors']} denied AWS calls, "
             f"{c['duplicate_deliveries']} duplicate deliveries ({c['duplicate_records']} records)"
         )
 
@@ -256,14 +287,17 @@ _FIELDS: dict[str, Callable[[str], Any]] = {
     "throttle_rate": float,
     "duplicate_rate": float,
     "after_share": float,
-    "throttle_burst": int,
+    "burst_rate": float,
+    "burst_calls": int,
+    "error_rate": float,
     "seed": int,
     "functions": lambda text: tuple(p for p in text.split("|") if p),
 }
 
 
 class WorkerChaos:
-    """The worker process's half: handler errors and throttled AWS calls (thread-safe)."""
+    """The worker process's half: handler errors, throttled and denied AWS calls
+    (thread-safe)."""
 
     def __init__(
         self,
@@ -271,17 +305,21 @@ class WorkerChaos:
         handler_error_rate: float = 0.0,
         throttle_rate: float = 0.0,
         after_share: float = 0.5,
-        throttle_burst: int = 1,
+        burst_rate: float = 0.0,
+        burst_calls: int = 4,
+        error_rate: float = 0.0,
         seed: Any = None,
     ) -> None:
         self.handler_error_rate = handler_error_rate
+        self.error_rate = error_rate
         self.throttle_rate = throttle_rate
         self.after_share = after_share
-        self.throttle_burst = throttle_burst
+        self.burst_rate = burst_rate
+        self.burst_calls = burst_calls
         self.rng = random.Random(seed)
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
-        self._bursts: dict[str, int] = {}  # operation -> calls of its burst still to throttle
+        self._local = threading.local()  # .bursts: operation -> calls still to throttle
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> WorkerChaos | None:
@@ -315,12 +353,12 @@ class WorkerChaos:
 
         return chaotic
 
-    # ---- throttling ------------------------------------------------------------------------
+    # ---- throttling and AWS errors -----------------------------------------------------------
 
     def install(self) -> None:
-        """Throttle AWS calls of every botocore session created from now on (call it before
-        the handler creates its first client)."""
-        if not self.throttle_rate:
+        """Throttle and deny AWS calls of every botocore session created from now on (call it
+        before the handler creates its first client)."""
+        if not (self.throttle_rate or self.burst_rate or self.error_rate):
             return
         from botocore import handlers
 
@@ -334,30 +372,49 @@ class WorkerChaos:
             spec for spec in handlers.BUILTIN_HANDLERS if spec[1:2] != (self.before_call,)
         ]
 
-    def throttled(self, operation: str) -> bool:
-        """Whether this call of ``operation`` (``service.Operation``) is throttled."""
-        with self._lock:
-            left = self._bursts.get(operation, 0)
-            if left:
-                self._bursts[operation] = left - 1
-            elif self._draw(self.throttle_rate):
-                self._bursts[operation] = self.throttle_burst - 1
+    def call(self, operation: str) -> str | None:
+        """What happens to this call of ``operation`` (``service.Operation``): ``None`` (it
+        goes through), ``"throttle"`` (the rest of a burst of this thread, a new burst or a
+        single throttle) or ``"error"`` (denied)."""
+        bursts: dict[str, int] = self._local.__dict__.setdefault("bursts", {})
+        if bursts.get(operation, 0):
+            bursts[operation] -= 1
+        else:
+            with self._lock:
+                draw = self.rng.random()
+            if draw < self.burst_rate:
+                bursts[operation] = self.burst_calls - 1
+                self._add("throttle_bursts")
+            elif draw < self.burst_rate + self.throttle_rate:
+                pass
+            elif draw < self.burst_rate + self.throttle_rate + self.error_rate:
+                self._add("aws_errors")
+                return "error"
             else:
-                return False
+                return None
         self._add("throttles")
-        return True
+        return "throttle"
+
+    def throttled(self, operation: str) -> bool:
+        return self.call(operation) == "throttle"
 
     def before_call(self, model: Any = None, **_: Any) -> Any:
-        """botocore ``before-call`` hook: a throttling answer instead of the request."""
+        """botocore ``before-call`` hook: a throttling or access-denied answer instead of
+        the request."""
         if model is None:
             return None
         service = model.service_model.service_name
-        if not self.throttled(f"{service}.{model.name}"):
+        outcome = self.call(f"{service}.{model.name}")
+        if outcome is None:
             return None
         from botocore.awsrequest import AWSResponse
 
-        code, status = _THROTTLE.get(service, _DEFAULT_THROTTLE)
-        message = "Rate exceeded (stream-local chaos)"
+        if outcome == "throttle":
+            code, status = _THROTTLE.get(service, _DEFAULT_THROTTLE)
+            message = "Rate exceeded (stream-local chaos)"
+        else:
+            code, status = _DENIED.get(service, _DEFAULT_DENIED)
+            message = "Access denied (stream-local chaos)"
         parsed = {
             "Error": {"Code": code, "Message": message},
             "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": {}, "RetryAttempts": 0},
