@@ -182,3 +182,58 @@ def test_faults_on_the_bus_are_printed_in_the_live_log(cloud, bus, tap_rule, reg
     _put(cloud, bus, "fault", fault)
     line = "fault: fn-x/save-thing: ValueError: boom (thing-created t-1)"
     assert wait_for(lambda: line in runtime.log.lines, timeout=10), list(runtime.log.lines)
+
+
+def test_a_burst_of_events_reaches_kinesis_in_order_and_leaves_the_tap(
+    cloud, aws, bus, tap_rule, registry_of, run
+):
+    stream = aws.stream()
+    rule = tap_rule(
+        {"detail-type": ["tick"]},
+        [
+            {
+                "Id": "stream",
+                "Arn": stream,
+                "InputPath": "$.detail",
+                "KinesisParameters": {"PartitionKeyPath": "$.detail.key"},
+            }
+        ],
+    )
+    run(cloud, registry_of("eb-burst", [], rules=[rule]))
+    events = cloud.client("events")
+    for start in range(0, 30, 10):  # a receive takes up to 10: PutRecords of several
+        events.put_events(
+            Entries=[
+                {
+                    "EventBusName": bus,
+                    "Source": "tests",
+                    "DetailType": "tick",
+                    "Detail": json.dumps({"n": n, "key": f"k{n % 3}"}),
+                }
+                for n in range(start, start + 10)
+            ]
+        )
+    kinesis = cloud.client("kinesis")
+    iterator = kinesis.get_shard_iterator(
+        StreamName=stream.rsplit("/", 1)[1],
+        ShardId="shardId-000000000000",
+        ShardIteratorType="TRIM_HORIZON",
+    )["ShardIterator"]
+    records: list = []
+
+    def read():
+        nonlocal iterator
+        page = kinesis.get_records(ShardIterator=iterator)
+        iterator = page["NextShardIterator"]
+        records.extend(page["Records"])
+        return len(records) >= 30
+
+    assert wait_for(read, timeout=15)
+    by_key: dict = {}
+    for record in records:
+        payload = json.loads(record["Data"])
+        assert record["PartitionKey"] == payload["key"]
+        by_key.setdefault(payload["key"], []).append(payload["n"])
+    assert sorted(n for ns in by_key.values() for n in ns) == list(range(30))
+    assert all(ns == sorted(ns) for ns in by_key.values())  # each key in order
+    assert wait_for(lambda: aws.drain(rule["tap_queue_url"]) == [], timeout=5)

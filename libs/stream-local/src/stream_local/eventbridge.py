@@ -15,6 +15,10 @@ rule long-polls its tap and delivers each event to the rule's real targets, appl
 
 A delivery that fails leaves the message in the tap (it is received again after the tap's
 visibility timeout); targets that already got it are not delivered twice.
+
+The events of one receive (up to 10) go to a Kinesis target in one ``PutRecords``, in order,
+and leave the tap in one ``DeleteMessageBatch``: moto serves a request slowly, and a busy
+bus puts thousands of events through each tap.
 """
 
 from __future__ import annotations
@@ -81,52 +85,110 @@ class TapRouter(PollerThread):
                 WaitTimeSeconds=self.wait_seconds,
             )
             messages = (page or {}).get("Messages", [])
-            for message in messages:
-                if self.deliver_message(message):
-                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-                    # chaos: EventBridge delivers at least once: the same event again
-                    if self.chaos is not None and self.chaos.redeliver(
-                        self.name, None, [message], tail=False
-                    ):
-                        self.deliver_event(json.loads(message["Body"]))
-                else:
-                    sqs.change_message_visibility(
-                        QueueUrl=url,
-                        ReceiptHandle=message["ReceiptHandle"],
-                        VisibilityTimeout=_RETRY_AFTER,
-                    )
+            if not messages:
+                continue
+            delivered = self.deliver_messages(messages)
+            done = [m for m, ok in zip(messages, delivered, strict=True) if ok]
+            failed = [m for m, ok in zip(messages, delivered, strict=True) if not ok]
+            if done:
+                self.attempt(sqs.delete_message_batch, QueueUrl=url, Entries=_entries(done))
+            if failed:
+                self.attempt(
+                    sqs.change_message_visibility_batch,
+                    QueueUrl=url,
+                    Entries=[{**e, "VisibilityTimeout": _RETRY_AFTER} for e in _entries(failed)],
+                )
+            # chaos: EventBridge delivers at least once: some events again
+            again = self.chaos.redeliver(self.name, None, done, tail=False) if self.chaos else []
+            if again:
+                events = [_event_or_none(m) for m in again]
+                self._deliver(events, [set() for _ in events])
 
     def deliver_message(self, message: Mapping[str, Any]) -> bool:
         """Deliver one tapped event to every target; True when all succeeded."""
-        try:
-            event = json.loads(message["Body"])
-        except ValueError:
-            self.say(f"{self.name}: tap message is not JSON, dropped")
-            return True
-        done = self._done.setdefault(message["MessageId"], set())
-        ok = self.deliver_event(event, done)
-        if ok:
-            self._done.pop(message["MessageId"], None)
-        return ok
+        return self.deliver_messages([message])[0]
+
+    def deliver_messages(self, messages: list[Mapping[str, Any]]) -> list[bool]:
+        """Deliver tapped events to every target that has not got them yet; whether each
+        message is done (a message that is not JSON is dropped: done)."""
+        events = []
+        for message in messages:
+            event = _event_or_none(message)
+            if event is None:
+                self.say(f"{self.name}: tap message is not JSON, dropped")
+            events.append(event)
+        dones = [self._done.setdefault(m["MessageId"], set()) for m in messages]
+        delivered = self._deliver(events, dones)
+        for message, ok in zip(messages, delivered, strict=True):
+            if ok:
+                self._done.pop(message["MessageId"], None)
+        return delivered
 
     def deliver_event(self, event: Mapping[str, Any], done: set[str] | None = None) -> bool:
         """Deliver ``event`` to every target not in ``done`` (updated); True if all took it."""
-        done = set() if done is None else done
-        ok = True
+        return self._deliver([event], [set() if done is None else done])[0]
+
+    def _deliver(self, events: list[Mapping[str, Any] | None], dones: list[set[str]]) -> list[bool]:
+        """Deliver ``events`` (None: skip) to every target not in their ``dones`` (updated):
+        Kinesis targets get them in one PutRecords, other targets one at a time."""
+        delivered = [True] * len(events)
         for target in self.rule.get("targets") or []:
             target_id = str(target.get("Id"))
-            if target_id in done:
+            pending = [
+                i for i, e in enumerate(events) if e is not None and target_id not in dones[i]
+            ]
+            if not pending:
                 continue
+            if str(target["Arn"]).split(":")[2] == "kinesis" and len(pending) > 1:
+                errors = self._put_records([events[i] for i in pending], target)
+            else:
+                errors = [self._deliver_one(events[i], target) for i in pending]
+            for i, error in zip(pending, errors, strict=True):
+                event = events[i]
+                assert event is not None
+                if error:
+                    delivered[i] = False
+                    self._report(event, target, False, error)
+                else:
+                    dones[i].add(target_id)
+                    self.delivered += 1
+                    self._report(event, target, True, "")
+        return delivered
+
+    def _deliver_one(self, event: Mapping[str, Any], target: Mapping[str, Any]) -> str:
+        try:
+            self.deliver(event, target)
+        except Exception as err:
+            return f"{type(err).__name__}: {err}"
+        return ""
+
+    def _put_records(self, events: list[Mapping[str, Any]], target: Mapping[str, Any]) -> list[str]:
+        """``events`` to a Kinesis target in one PutRecords (in order); an error per event
+        ("" when it was stored)."""
+        errors = [""] * len(events)
+        records, positions = [], []
+        for i, event in enumerate(events):
             try:
-                self.deliver(event, target)
+                payload = target_input(event, target, self.rule)
             except Exception as err:
-                ok = False
-                self._report(event, target, False, f"{type(err).__name__}: {err}")
+                errors[i] = f"{type(err).__name__}: {err}"
                 continue
-            done.add(target_id)
-            self.delivered += 1
-            self._report(event, target, True, "")
-        return ok
+            records.append({"Data": payload.encode("utf-8"), "PartitionKey": _key(event, target)})
+            positions.append(i)
+        if not records:
+            return errors
+        try:
+            response = self.cloud.client("kinesis").put_records(
+                StreamName=str(target["Arn"]).rsplit("/", 1)[-1], Records=records
+            )
+        except Exception as err:
+            for i in positions:
+                errors[i] = f"{type(err).__name__}: {err}"
+            return errors
+        for i, result in zip(positions, response["Records"], strict=True):
+            if result.get("ErrorCode"):
+                errors[i] = f"{result['ErrorCode']}: {result.get('ErrorMessage', '')}"
+        return errors
 
     def _report(
         self, event: Mapping[str, Any], target: Mapping[str, Any], ok: bool, error: str
@@ -142,14 +204,10 @@ class TapRouter(PollerThread):
         service = arn.split(":")[2]
         payload = target_input(event, target, self.rule)
         if service == "kinesis":
-            path = (target.get("KinesisParameters") or {}).get("PartitionKeyPath")
-            key = jsonpath(event, path) if path else MISSING
-            if key is MISSING or key is None or key == "":
-                key = event.get("id")
             self.cloud.client("kinesis").put_record(
                 StreamName=arn.rsplit("/", 1)[-1],
                 Data=payload.encode("utf-8"),
-                PartitionKey=str(key),
+                PartitionKey=_key(event, target),
             )
         elif service == "sqs":
             kwargs: dict[str, Any] = {"QueueUrl": self._queue_url(arn), "MessageBody": payload}
@@ -186,6 +244,26 @@ class TapRouter(PollerThread):
                 "QueueUrl"
             ]
         return url
+
+
+def _key(event: Mapping[str, Any], target: Mapping[str, Any]) -> str:
+    """The Kinesis partition key: ``PartitionKeyPath`` of the event, else its id."""
+    path = (target.get("KinesisParameters") or {}).get("PartitionKeyPath")
+    key = jsonpath(event, path) if path else MISSING
+    if key is MISSING or key is None or key == "":
+        key = event.get("id")
+    return str(key)
+
+
+def _event_or_none(message: Mapping[str, Any]) -> Any:
+    try:
+        return json.loads(message["Body"])
+    except ValueError:
+        return None
+
+
+def _entries(messages: list[Mapping[str, Any]]) -> list[dict[str, str]]:
+    return [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
 
 
 def _json_or_text(payload: str) -> Any:

@@ -238,6 +238,9 @@ def main(argv: list[str] | None = None) -> None:
     if ours.switch_interval:
         sys.setswitchinterval(ours.switch_interval)
     apply()
+    from .moto_speed import apply as speed_up  # moto's per-request overheads (moto_speed.py)
+
+    speed_up()
 
     import moto.server
 
