@@ -1,5 +1,7 @@
 """collect -> correlate -> evaluate -> expired, through the events table's real stream."""
 
+import pytest
+
 from stream_core.events.dynamodb import TTL_USER_IDENTITY as TTL_IDENTITY
 from stream_core.events.dynamodb import from_dynamodb, to_dynamodb_records
 from stream_core.events.kinesis import from_kinesis, to_kinesis_records
@@ -156,3 +158,62 @@ def test_derived_events_are_restamped_with_this_functions_tags(run, monkeypatch)
     assert timeout["tags"]["source"] == "control"
     assert timeout["tags"]["pipeline"] == "expired"
     assert timeout["tags"]["skip"] is True  # other tags of the original are kept
+
+
+def ttl_removal(*pks, removed=1_700_086_500):
+    """TTL's REMOVE records of submissions ``pks`` (eventIDs "0", "1" ...)."""
+    records = []
+    for pk in pks or ("s1",):
+        stored = {"id": pk, "type": "order-submitted", "timestamp": 1_700_000_000_000,
+                  "order": {"id": "o1"}}
+        old = {"pk": pk, "sk": "EVENT", "discriminator": "EVENT", "ttl": 1_700_086_400,
+               "expire": "order-payment-timeout", "event": stored}
+        records.append({"keys": {"pk": pk, "sk": "EVENT"}, "oldImage": old, "newImage": None,
+                        "timestamp": removed, "userIdentity": TTL_IDENTITY})
+    return to_dynamodb_records(records)
+
+
+def test_expired_emits_once_per_removal_when_redelivered(events_table, run):
+    batch = ttl_removal()
+    _, result = run([{"id": "expired", "flavor": expired}], from_dynamodb(batch))
+    assert result.faults == []
+    [timeout] = run.sink.of_type("order-payment-timeout")
+    marker = events_table.get_item(Key={"pk": timeout["id"], "sk": "EMITTED"})["Item"]
+    assert marker["discriminator"] == "EMITTED"
+    assert marker["ttl"] == 1_700_086_500 + 2 * 86_400  # past the stream's 24 h
+    # Lambda redelivers the batch (an error after the publish): nothing more is published
+    _, result = run([{"id": "expired", "flavor": expired}], from_dynamodb(batch))
+    assert result.faults == []
+    assert len(run.sink.of_type("order-payment-timeout")) == 1
+    # another removal in the same batch as the redelivered one still goes out
+    run([{"id": "expired", "flavor": expired}], from_dynamodb(ttl_removal("s1", "s2")))
+    assert [t["triggers"][0]["id"] for t in run.sink.of_type("order-payment-timeout")] == [
+        "s1", "s2"]
+
+
+def test_expired_without_once_publishes_every_delivery(events_table, run):
+    batch = ttl_removal()
+    rules = [{"id": "expired", "flavor": expired, "once": False}]
+    run(rules, from_dynamodb(batch))
+    run(rules, from_dynamodb(batch))
+    first, second = run.sink.of_type("order-payment-timeout")
+    assert first["id"] == second["id"]  # the same id: a consumer can deduplicate
+    assert "Item" not in events_table.get_item(Key={"pk": first["id"], "sk": "EMITTED"})
+
+
+def test_expired_once_requires_a_table(aws, run, monkeypatch):
+    from stream_core.errors import ConfigurationError
+
+    monkeypatch.delenv("EVENT_TABLE_NAME", raising=False)
+    monkeypatch.delenv("ENTITY_TABLE_NAME", raising=False)
+    with pytest.raises(ConfigurationError, match="no table"):
+        run([{"id": "expired", "flavor": expired, "once": True}], from_dynamodb(ttl_removal()))
+
+
+def test_expired_fails_the_batch_when_the_markers_cannot_be_read(run, monkeypatch, aws):
+    # the table does not exist: whether the removal was published is unknown, so the
+    # batch fails (Lambda redelivers it) rather than risk publishing twice or never
+    monkeypatch.setenv("EVENT_TABLE_NAME", "missing")
+    with pytest.raises(Exception, match="ResourceNotFoundException"):
+        run([{"id": "expired", "flavor": expired}], from_dynamodb(ttl_removal()))
+    assert run.sink.events == []

@@ -17,7 +17,8 @@ events table:
 
 Exactly one of the two is ever emitted per order, once: the decision item is claimed with a
 conditional write by one trigger only, whatever the order, batching or redelivery of the
-events (``evaluate``'s emitted-marker skips a redelivered, already published trigger).
+events (``evaluate``'s and ``expired``'s emitted-markers skip a redelivered, already
+published trigger).
 """
 
 from __future__ import annotations

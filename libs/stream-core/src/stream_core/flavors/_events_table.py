@@ -12,7 +12,8 @@ correlated correlation key      event id        discriminator ``CORREL``, suffix
            [``.`` suffix]                       timestamp, sequence_number, ttl, expire,
                                                 event
 emitted    emitted event id     ``EMITTED``     discriminator ``EMITTED``, ttl (evaluate's
-                                                once-per-trigger marker)
+                                                and expired's once-per-trigger marker,
+                                                ``_once.py``)
 =========  ===================  ==============  ==========================================
 
 ``ttl`` is epoch seconds (enable TTL on that attribute); ``expire`` (``True`` or an event

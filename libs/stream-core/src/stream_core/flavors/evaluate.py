@@ -28,22 +28,21 @@ trigger's, its ``partition_key`` the correlation key (without suffix), and it li
 ``triggers`` ``[{id, type, timestamp}]``. With a string ``emit`` the event also carries the
 trigger event's fields.
 
-**Once per trigger.** Before publishing, emitted ids already marked in the table are skipped;
-after publishing, each emitted id is marked (``{pk: id, sk: "EMITTED"}``). Redelivering a
-batch therefore emits nothing twice. Only a crash between the publish and the marker can
-repeat an event, with the same id, so consumers can still deduplicate.
+**Once per trigger** (``_once.py``). Before publishing, emitted ids already marked in the
+table are skipped; after publishing, each emitted id is marked (``{pk: id, sk: "EMITTED"}``,
+with the trigger item's ``ttl``). Redelivering a batch therefore emits nothing twice. Only a
+crash between the publish and the marker can repeat an event, with the same id, so
+consumers can still deduplicate.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from reactivex import Observable, abc, from_iterable
-
 from ..utils.operators import rx_filter, rx_map, split_buffer
-from ._events_table import CORRELATION, EMITTED, EVENT
+from ._events_table import CORRELATION, EVENT
+from ._once import emit_once
 from ._spec import flavor
 from ._steps import (
     Operator,
@@ -60,8 +59,6 @@ from ._tables import EVENT_TABLE, table_for
 from .correlate import normalize
 
 __all__ = ["evaluate", "for_events"]
-
-log = logging.getLogger("stream_core.evaluate")
 
 
 @flavor(
@@ -88,7 +85,7 @@ def evaluate(rule: Mapping[str, Any]) -> Operator:
         _complex(rule, table),
         rx_map(_to_higher_order_events(rule)),
         split_buffer(),
-        _once(rule, table, publish(rule, "emit")),
+        emit_once(table, publish(rule, "emit"), lambda uow: uow["meta"].get("ttl")),
         trace_end(rule),
     )
 
@@ -187,62 +184,3 @@ def _to_higher_order_events(rule: Mapping[str, Any]) -> Callable[[dict[str, Any]
         return [{**uow, "emit": event} for event in events]
 
     return step
-
-
-def _once(rule: Mapping[str, Any], table: Any, publish_op: Operator) -> Operator:
-    """Skip events whose id is already marked emitted; mark the ones just published."""
-
-    def operator(source: Observable[Any]) -> Observable[Any]:
-        def subscribe(observer: abc.ObserverBase[Any], scheduler: Any = None) -> Any:
-            pending: list[dict[str, Any]] = []
-
-            def on_completed() -> None:
-                try:
-                    fresh = _not_yet_emitted(table, pending)
-                except Exception as err:  # cannot tell: let Lambda redeliver the batch
-                    observer.on_error(err)
-                    return
-                published: list[dict[str, Any]] = []
-
-                def mark_and_complete() -> None:
-                    _mark(table, published)
-                    observer.on_completed()
-
-                def passed(uow: dict[str, Any]) -> None:
-                    published.append(uow)
-                    observer.on_next(uow)
-
-                from_iterable(fresh).pipe(publish_op).subscribe(
-                    passed, observer.on_error, mark_and_complete
-                )
-
-            return source.subscribe(pending.append, observer.on_error, on_completed)
-
-        return Observable(subscribe)
-
-    return operator
-
-
-def _marker_key(uow: Mapping[str, Any]) -> dict[str, str]:
-    return {"pk": str(uow["emit"]["id"]), "sk": EMITTED}
-
-
-def _not_yet_emitted(table: Any, uows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    if not uows:
-        return []
-    found = table.batch_get([_marker_key(uow) for uow in uows], ConsistentRead=True)
-    done = {item["pk"] for item in found}
-    return [uow for uow in uows if str(uow["emit"]["id"]) not in done]
-
-
-def _mark(table: Any, uows: list[dict[str, Any]]) -> None:
-    if not uows:
-        return
-    markers: dict[str, dict[str, Any]] = {}
-    for uow in uows:
-        key = _marker_key(uow)
-        ttl = uow["meta"].get("ttl")
-        markers[key["pk"]] = {**key, "discriminator": EMITTED, **({"ttl": ttl} if ttl else {})}
-    failed = table.batch_write(puts=list(markers.values()))
-    if failed:  # the events went out; only a redelivery could now repeat them (same ids)
-        log.warning("%d emitted-markers not written: %s", len(failed), failed[0].message)
