@@ -8,6 +8,7 @@ import sys
 import pytest
 
 import stream_core.connectors as connectors
+from stream_core.connectors._client import LazyClient, shared_client
 
 CONNECTORS = {
     "dynamodb": ("DynamoDBConnector", ("things",)),
@@ -47,9 +48,11 @@ def test_every_connector_has_the_common_shape(module):
         assert parameters[keyword].kind is inspect.Parameter.KEYWORD_ONLY
     assert parameters["client"].default is None
     assert parameters["max_in_flight"].default == 16
-    connector = cls(*args, client=object())
+    given = object()
+    connector = cls(*args, client=given)
     assert connector.calls == 0
-    assert isinstance(type(connector).client, property)
+    assert isinstance(type(connector).client, LazyClient)
+    assert connector.client is given
     assert ">>>" in (importlib.import_module(f"stream_core.connectors.{module}").__doc__ or "")
 
 
@@ -87,3 +90,35 @@ def test_caller_counts_retries_and_keeps_the_last_error_as_cause():
     assert len(sleeps) == 2
     assert caller(lambda x: x * 2, 21) == 42
     assert caller.calls == 4
+
+
+@pytest.mark.parametrize(
+    ("service", "variable"),
+    [("events", "AWS_ENDPOINT_URL_EVENTBRIDGE"), ("secretsmanager",
+     "AWS_ENDPOINT_URL_SECRETS_MANAGER"), ("sqs", "AWS_ENDPOINT_URL_SQS")],
+)
+def test_the_shared_client_follows_the_service_endpoint_variable(service, variable, monkeypatch):
+    monkeypatch.setattr("stream_core.connectors._client._clients", {})  # others' stay cached
+    # botocore reads AWS_ENDPOINT_URL_<its name for the service>; the cache must key on it too
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv(variable, "http://127.0.0.1:4001")
+    first = shared_client(service)
+    assert first.meta.endpoint_url == "http://127.0.0.1:4001"
+    monkeypatch.setenv(variable, "http://127.0.0.1:4002")
+    second = shared_client(service)
+    assert second is not first and second.meta.endpoint_url == "http://127.0.0.1:4002"
+    assert shared_client(service) is second  # one client per endpoint
+
+
+def test_a_lazy_client_is_made_on_first_use_with_the_connectors_config(monkeypatch):
+    from botocore.config import Config
+
+    monkeypatch.setattr("stream_core.connectors._client._clients", {})
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    config = Config(read_timeout=7)
+    connector = connectors.SqsConnector("https://queue", config=config)
+    assert connector._client is None  # nothing made before it is needed
+    client = connector.client
+    assert client is connector.client and client.meta.config.read_timeout == 7
+    made = connectors.LambdaConnector().client  # its own default: long reads
+    assert made.meta.config.read_timeout == 905

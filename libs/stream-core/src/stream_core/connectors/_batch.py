@@ -32,7 +32,9 @@ __all__ = [
     "FailedEntry",
     "attributes_size",
     "chunk",
+    "data_bytes",
     "failures_by_id",
+    "failures_by_position",
     "with_ids",
 ]
 
@@ -200,6 +202,22 @@ def failures_by_id(ids: Sequence[str], failed: Sequence[Mapping[str, Any]]) -> l
         else:
             failures.append((position, code, message, not sender_fault))
     return failures
+
+
+def failures_by_position(results: Sequence[Mapping[str, Any]]) -> list[EntryFailure]:
+    """``EntryFailure`` values of a response that answers each record in request order
+    (Kinesis ``Records``, Firehose ``RequestResponses``): the ones with an ``ErrorCode``."""
+    return [
+        (position, result["ErrorCode"], result.get("ErrorMessage", ""))
+        for position, result in enumerate(results)
+        if result.get("ErrorCode")
+    ]
+
+
+def data_bytes(record: Mapping[str, Any]) -> bytes:
+    """A Kinesis or Firehose record's ``Data`` as bytes (a string is sent as UTF-8)."""
+    data = record["Data"]
+    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
 
 
 def attributes_size(attributes: Mapping[str, Mapping[str, Any]] | None) -> int:

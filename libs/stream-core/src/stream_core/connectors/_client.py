@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["default_config", "shared_client"]
+__all__ = ["LazyClient", "default_config", "shared_client"]
 
 _lock = threading.Lock()
 _clients: dict[tuple[Any, ...], Any] = {}
+
+#: botocore's names for ``AWS_ENDPOINT_URL_<NAME>`` where they are not the client name's
+_ENDPOINT_NAMES = {"events": "EVENTBRIDGE", "secretsmanager": "SECRETS_MANAGER"}
 
 
 def default_config() -> Any:
@@ -38,9 +42,8 @@ def shared_client(service: str, config: Any = None) -> Any:
     that points ``AWS_ENDPOINT_URL`` elsewhere gets a fresh client.
     """
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    endpoint = os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}") or os.environ.get(
-        "AWS_ENDPOINT_URL"
-    )
+    name = _ENDPOINT_NAMES.get(service, service.upper())
+    endpoint = os.environ.get(f"AWS_ENDPOINT_URL_{name}") or os.environ.get("AWS_ENDPOINT_URL")
     key = (service, region, endpoint, id(config))
     client = _clients.get(key)
     if client is None:
@@ -54,3 +57,28 @@ def shared_client(service: str, config: Any = None) -> Any:
                 )
                 _clients[key] = client
     return client
+
+
+class LazyClient:
+    """A connector's ``client``: the one it was given (its ``_client``), else the shared
+    client of ``service`` with its ``_config`` (or ``config()``), made on first use.
+
+    >>> class QueueConnector:
+    ...     client = LazyClient("sqs")
+    ...     def __init__(self, client=None, config=None):
+    ...         self._client, self._config = client, config
+    """
+
+    def __init__(self, service: str, config: Callable[[], Any] | None = None) -> None:
+        self.service = service
+        self.config = config
+
+    def __get__(self, connector: Any, owner: type | None = None) -> Any:
+        if connector is None:
+            return self
+        if connector._client is None:
+            config = connector._config
+            if config is None and self.config is not None:
+                config = self.config()
+            connector._client = shared_client(self.service, config)
+        return connector._client

@@ -30,7 +30,7 @@ from typing import Any, Literal, NamedTuple
 from ..errors import ConfigurationError, RetryableError
 from ..utils.concurrency import DEFAULT_MAX_IN_FLIGHT, map_bounded
 from ._batch import BatchWriter, EntryFailure, FailedEntry
-from ._client import shared_client
+from ._client import LazyClient
 from ._dynamodb_items import (
     identity as key_identity,
 )
@@ -81,6 +81,8 @@ class DynamoDBConnector:
     ``max_in_flight`` bounds concurrent requests. ``calls`` counts the requests made.
     """
 
+    client = LazyClient("dynamodb")
+
     def __init__(
         self,
         table_name: str,
@@ -111,12 +113,6 @@ class DynamoDBConnector:
             retryable_codes=RETRYABLE_CODES | {UNPROCESSED},
         )
         self._codec: tuple[Callable[[Any], Any], Callable[[Any], Any]] | None = None
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = shared_client("dynamodb", self._config)
-        return self._client
 
     @property
     def calls(self) -> int:

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..utils.concurrency import DEFAULT_MAX_IN_FLIGHT
 from ._batch import BatchWriter, EntryFailure, FailedEntry
-from ._client import shared_client
+from ._client import LazyClient
 from ._retry import RetryPolicy
 
 __all__ = [
@@ -60,6 +60,8 @@ class EventBridgeConnector:
     requests. ``calls`` counts the PutEvents requests made by this connector.
     """
 
+    client = LazyClient("events")
+
     def __init__(
         self,
         *,
@@ -78,12 +80,6 @@ class EventBridgeConnector:
             retry=retry or RetryPolicy(),
             max_in_flight=max_in_flight,
         )
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = shared_client("events", self._config)
-        return self._client
 
     @property
     def calls(self) -> int:

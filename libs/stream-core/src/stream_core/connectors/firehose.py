@@ -20,8 +20,8 @@ from typing import Any
 
 from ..utils.concurrency import DEFAULT_MAX_IN_FLIGHT
 from ..utils.json import size_of as _utf8_len
-from ._batch import BatchWriter, EntryFailure, FailedEntry
-from ._client import shared_client
+from ._batch import BatchWriter, EntryFailure, FailedEntry, data_bytes, failures_by_position
+from ._client import LazyClient
 from ._retry import RetryPolicy
 
 __all__ = [
@@ -52,6 +52,8 @@ class FirehoseConnector:
     requests. ``calls`` counts the PutRecordBatch requests made by this connector.
     """
 
+    client = LazyClient("firehose")
+
     def __init__(
         self,
         delivery_stream_name: str,
@@ -75,12 +77,6 @@ class FirehoseConnector:
         )
 
     @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = shared_client("firehose", self._config)
-        return self._client
-
-    @property
     def calls(self) -> int:
         """PutRecordBatch requests made so far (retries included)."""
         return self._writer.calls
@@ -91,19 +87,10 @@ class FirehoseConnector:
         return self._writer.write(records)
 
     def _send(self, records: list[Mapping[str, Any]]) -> list[EntryFailure]:
-        wire = [{"Data": _data(record)} for record in records]
+        wire = [{"Data": data_bytes(record)} for record in records]
         response = self.client.put_record_batch(
             DeliveryStreamName=self.delivery_stream_name, Records=wire
         )
         if not response.get("FailedPutCount"):
             return []
-        return [
-            (position, result["ErrorCode"], result.get("ErrorMessage", ""))
-            for position, result in enumerate(response.get("RequestResponses", ()))
-            if result.get("ErrorCode")
-        ]
-
-
-def _data(record: Mapping[str, Any]) -> bytes:
-    data = record["Data"]
-    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        return failures_by_position(response.get("RequestResponses", ()))

@@ -23,8 +23,8 @@ from typing import Any
 from ..errors import ConfigurationError
 from ..utils.concurrency import DEFAULT_MAX_IN_FLIGHT
 from ..utils.json import size_of as _utf8_len
-from ._batch import BatchWriter, EntryFailure, FailedEntry
-from ._client import shared_client
+from ._batch import BatchWriter, EntryFailure, FailedEntry, data_bytes, failures_by_position
+from ._client import LazyClient
 from ._retry import RetryPolicy
 
 __all__ = [
@@ -41,11 +41,6 @@ MAX_REQUEST_BYTES = 5 * 1024 * 1024
 MAX_RECORD_BYTES = 1024 * 1024
 
 
-def _data(record: Mapping[str, Any]) -> bytes:
-    data = record["Data"]
-    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
-
-
 def record_size(record: Mapping[str, Any]) -> int:
     """Size of a PutRecords record the way Kinesis counts it: Data plus PartitionKey bytes."""
     data = record["Data"]
@@ -60,6 +55,8 @@ class KinesisConnector:
     ``retry`` sets the retry of failed records; ``max_in_flight`` bounds concurrent
     requests. ``calls`` counts the PutRecords requests made by this connector.
     """
+
+    client = LazyClient("kinesis")
 
     def __init__(
         self,
@@ -89,12 +86,6 @@ class KinesisConnector:
         )
 
     @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = shared_client("kinesis", self._config)
-        return self._client
-
-    @property
     def calls(self) -> int:
         """PutRecords requests made so far (retries included)."""
         return self._writer.calls
@@ -105,12 +96,8 @@ class KinesisConnector:
         return self._writer.write(records)
 
     def _send(self, records: list[Mapping[str, Any]]) -> list[EntryFailure]:
-        wire = [{**record, "Data": _data(record)} for record in records]
+        wire = [{**record, "Data": data_bytes(record)} for record in records]
         response = self.client.put_records(Records=wire, **self._stream)
         if not response.get("FailedRecordCount"):
             return []
-        return [
-            (position, result["ErrorCode"], result.get("ErrorMessage", ""))
-            for position, result in enumerate(response.get("Records", ()))
-            if result.get("ErrorCode")
-        ]
+        return failures_by_position(response.get("Records", ()))

@@ -25,7 +25,7 @@ from typing import Any, Literal
 from ..errors import RecordError
 from ..utils.concurrency import DEFAULT_MAX_IN_FLIGHT
 from ..utils.json import dumps
-from ._client import shared_client
+from ._client import LazyClient
 from ._retry import RETRYABLE_CODES, Caller, RetryPolicy
 
 __all__ = ["RETRYABLE_LAMBDA_CODES", "LambdaConnector", "LambdaFunctionError"]
@@ -78,6 +78,8 @@ class LambdaConnector:
     ``max_in_flight`` is kept for the common connector signature (one call per ``invoke``).
     """
 
+    client = LazyClient("lambda", _default_config)
+
     def __init__(
         self,
         *,
@@ -90,12 +92,6 @@ class LambdaConnector:
         self._client = client
         self._config = config
         self._caller = Caller(retry or RetryPolicy(), RETRYABLE_LAMBDA_CODES)
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = shared_client("lambda", self._config or _default_config())
-        return self._client
 
     @property
     def calls(self) -> int:

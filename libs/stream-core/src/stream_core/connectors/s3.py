@@ -24,7 +24,7 @@ from ..errors import RetryableError
 from ..utils.concurrency import DEFAULT_MAX_IN_FLIGHT, map_bounded
 from ..utils.json import dumps
 from ._batch import FailedEntry
-from ._client import shared_client
+from ._client import LazyClient
 from ._retry import Caller, RetryPolicy, is_retryable
 
 __all__ = ["FailedEntry", "S3Connector"]
@@ -37,6 +37,8 @@ class S3Connector:
     sets the retry of transient errors; ``max_in_flight`` bounds concurrent puts in
     ``put_objects``. ``calls`` counts the S3 requests made by this connector.
     """
+
+    client = LazyClient("s3")
 
     def __init__(
         self,
@@ -52,12 +54,6 @@ class S3Connector:
         self._client = client
         self._config = config
         self._caller = Caller(retry or RetryPolicy())
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = shared_client("s3", self._config)
-        return self._client
 
     @property
     def calls(self) -> int:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..utils.concurrency import DEFAULT_MAX_IN_FLIGHT
-from ._client import shared_client
+from ._client import LazyClient
 from ._retry import Caller, RetryPolicy
 
 __all__ = ["DEFAULT_TTL", "SecretsConnector"]
@@ -41,6 +41,8 @@ class SecretsConnector:
     of transient errors. ``calls`` counts the GetSecretValue requests made.
     ``max_in_flight`` is kept for the common connector signature.
     """
+
+    client = LazyClient("secretsmanager")
 
     def __init__(
         self,
@@ -60,12 +62,6 @@ class SecretsConnector:
         self._caller = Caller(retry or RetryPolicy())
         self._cache: dict[tuple[str, str | None], tuple[float, Secret]] = {}
         self._lock = threading.Lock()
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = shared_client("secretsmanager", self._config)
-        return self._client
 
     @property
     def calls(self) -> int:

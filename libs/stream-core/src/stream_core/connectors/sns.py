@@ -28,7 +28,7 @@ from ._batch import (
     failures_by_id,
     with_ids,
 )
-from ._client import shared_client
+from ._client import LazyClient
 from ._retry import Caller, RetryPolicy
 
 __all__ = [
@@ -56,6 +56,8 @@ class SnsConnector:
     bounds concurrent requests. ``calls`` counts the SNS requests made by this connector.
     """
 
+    client = LazyClient("sns")
+
     def __init__(
         self,
         topic_arn: str,
@@ -77,12 +79,6 @@ class SnsConnector:
             retry=self._caller.retry,
             max_in_flight=max_in_flight,
         )
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = shared_client("sns", self._config)
-        return self._client
 
     @property
     def calls(self) -> int:

@@ -31,7 +31,7 @@ from ._batch import (
     failures_by_id,
     with_ids,
 )
-from ._client import shared_client
+from ._client import LazyClient
 from ._retry import Caller, RetryPolicy
 
 __all__ = [
@@ -63,6 +63,8 @@ class SqsConnector:
     bounds concurrent requests. ``calls`` counts the SQS requests made by this connector.
     """
 
+    client = LazyClient("sqs")
+
     def __init__(
         self,
         queue_url: str,
@@ -85,12 +87,6 @@ class SqsConnector:
             retry=self._caller.retry,
             max_in_flight=max_in_flight,
         )
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = shared_client("sqs", self._config)
-        return self._client
 
     @property
     def calls(self) -> int:

@@ -140,9 +140,7 @@ def call_rule_fn(function: Callable[..., Any]) -> Callable[[Any, Mapping[str, An
         parameters = inspect.signature(function).parameters.values()
     except (TypeError, ValueError):  # builtins without a signature: assume (uow, rule)
         return function
-    positional = [
-        p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-    ]
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     variadic = any(p.kind is p.VAR_POSITIONAL for p in parameters)
     if variadic or len(positional) >= 2:
         return function

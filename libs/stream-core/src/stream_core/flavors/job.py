@@ -59,9 +59,11 @@ __all__ = ["job"]
         "table_name": str,
         "connector": None,
     },
-    check=lambda rule: None
-    if bool(rule.get("to_query_request")) != bool(rule.get("to_scan_request"))
-    else "needs exactly one of 'to_query_request' and 'to_scan_request'",
+    check=lambda rule: (
+        None
+        if bool(rule.get("to_query_request")) != bool(rule.get("to_scan_request"))
+        else "needs exactly one of 'to_query_request' and 'to_scan_request'"
+    ),
 )
 def job(rule: Mapping[str, Any]) -> Operator:
     """Build the job operator for ``rule``."""

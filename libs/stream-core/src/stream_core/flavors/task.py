@@ -50,9 +50,11 @@ __all__ = ["emit_step", "execute_step", "task"]
         "result_key": str,
         "execute_operators": callable,
     },
-    check=lambda rule: None
-    if rule.get("execute") or rule.get("emit")
-    else "needs 'execute' or 'emit' (a task with neither does nothing)",
+    check=lambda rule: (
+        None
+        if rule.get("execute") or rule.get("emit")
+        else "needs 'execute' or 'emit' (a task with neither does nothing)"
+    ),
 )
 def task(rule: Mapping[str, Any]) -> Operator:
     """Build the task operator for ``rule``."""

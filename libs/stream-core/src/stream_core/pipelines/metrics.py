@@ -63,9 +63,7 @@ def metrics_enabled(options: Mapping[str, Any]) -> bool:
     return bool(options.get("metrics"))
 
 
-def emit_metrics(
-    result: BatchResult, options: Mapping[str, Any], logger: Any = None
-) -> None:
+def emit_metrics(result: BatchResult, options: Mapping[str, Any], logger: Any = None) -> None:
     """Print one EMF line per rule of ``result`` (see the module docstring)."""
     try:
         _emit(result, options)

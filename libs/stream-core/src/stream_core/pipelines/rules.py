@@ -106,8 +106,9 @@ def resolve_flavor(value: Any, rule_id: Any = None) -> Callable[..., Any]:
         target = FLAVORS.get(value)
         if target is None:
             known = ", ".join(sorted(FLAVORS))
-            raise RuleValidationError(rule_id, "flavor", f"names an unknown flavor {value!r} "
-                                      f"(built-in: {known})")
+            raise RuleValidationError(
+                rule_id, "flavor", f"names an unknown flavor {value!r} (built-in: {known})"
+            )
         module, _, attribute = target.partition(":")
         return getattr(importlib.import_module(module), attribute)
     if callable(value):

@@ -60,9 +60,7 @@ class StreamReader:
 
         client = client or boto3.client("dynamodb")
         self.streams = streams_client or boto3.client("dynamodbstreams")
-        self.stream_arn = client.describe_table(TableName=table_name)["Table"][
-            "LatestStreamArn"
-        ]
+        self.stream_arn = client.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
         self._iterators: dict[str, str] = {}
 
     def event(self) -> dict[str, Any]:
@@ -73,9 +71,12 @@ class StreamReader:
         ]
         for shard in shards:
             shard_id = shard["ShardId"]
-            iterator = self._iterators.get(shard_id) or self.streams.get_shard_iterator(
-                StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-            )["ShardIterator"]
+            iterator = (
+                self._iterators.get(shard_id)
+                or self.streams.get_shard_iterator(
+                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+            )
             while iterator:
                 response = self.streams.get_records(ShardIterator=iterator)
                 self._iterators[shard_id] = response.get("NextShardIterator") or iterator

@@ -103,7 +103,6 @@ class EventBridgePublisher:
             errors[positions[failure.index]] = _as_error(failure)
         return errors
 
-
     def _check_in(
         self,
         too_large: list[tuple[int, Mapping[str, Any]]],
@@ -128,8 +127,8 @@ class EventBridgePublisher:
             if isinstance(stub, Exception):
                 retryable = isinstance(stub, RetryableError) or is_retryable(stub)
                 message = f"claim check failed: {stub}"
-                errors[positions[index]] = PublishError(message) if retryable else RecordError(
-                    message
+                errors[positions[index]] = (
+                    PublishError(message) if retryable else RecordError(message)
                 )
                 entries[index] = {}  # placeholder, skipped below
             else:
