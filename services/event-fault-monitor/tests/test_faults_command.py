@@ -176,3 +176,33 @@ def test_times_are_iso_or_durations_ago():
     assert parse_time("2025-11-25T11:00:00+01:00") == BASE
     assert parse_time("6h", now=BASE / 1000) == BASE - 6 * 3600_000
     assert parse_time("2d", now=BASE / 1000) == BASE - 2 * 86400_000
+
+
+def test_resubmit_open_resubmits_every_open_fault_oldest_first(stored, functions):
+    code, text = run("resubmit", "--open", "--dry-run")
+    assert code == 0
+    # oldest first: 10:00, 11:00, 12:00
+    order = [line.split(":", 1)[0] for line in text.splitlines()[:-1]]
+    assert order == [stored["first"], stored["other"], stored["second"]]
+    assert text.splitlines()[-1] == "3 of 3 open fault(s) resubmitted"
+    assert status(stored["first"]) == "open"  # a dry run changes nothing
+
+    code, text = run("resubmit", "--open", "--failed-in", FUNCTION, "--since", "2025-11-25T11:00")
+    assert code == 0, text
+    assert text.splitlines() == [
+        f"{stored['second']}: resubmitted to {FUNCTION}",
+        "1 of 1 open fault(s) resubmitted",
+    ]
+    # what is resubmitted is no longer open: the next --open leaves it alone
+    code, text = run("resubmit", "--open", "--failed-in", FUNCTION)
+    assert code == 0 and text.splitlines() == [
+        f"{stored['first']}: resubmitted to {FUNCTION}",
+        "1 of 1 open fault(s) resubmitted",
+    ]
+    code, text = run("resubmit", "--open", "--pipeline", "cdc", "--dry-run")
+    assert text.splitlines()[0].startswith(f"{stored['other']}: would invoke rest-bff-dev-trigger")
+
+
+def test_resubmit_needs_keys_or_open_but_not_both(stored):
+    assert run("resubmit") == (2, "resubmit: name fault KEYs or pass --open, not both\n")
+    assert run("resubmit", stored["first"], "--open")[0] == 2

@@ -3,6 +3,7 @@
     faults list [--function F] [--pipeline P] [--since 2026-11-25T10:00Z | 6h] [--status open]
     faults show KEY
     faults resubmit KEY [KEY ...] [--function NAME] [--dry-run]
+    faults resubmit --open [--failed-in F] [--pipeline P] [--since T] [--dry-run]
 
 ``resubmit`` re-delivers a fault's original record to the function that failed (or to
 ``--function``). The function is invoked with a trigger event of the record's own shape
@@ -11,6 +12,10 @@ EventBridge). Every rule of the function sees the record again, so rules must be
 as they must be for Lambda's own retries. The fault is marked ``resubmitted`` only when the
 function succeeded and handed nothing back (no ``batchItemFailures``). If the record fails
 the same way again, the listener re-opens the fault.
+
+``resubmit --open`` resubmits every open fault, or those of one function (``--failed-in``),
+pipeline or time range, oldest first: after a fix, the records go back in the order they
+failed, one at a time.
 
 The table and the bucket come from ``--table``/``--bucket``, else ``FAULTS_TABLE_NAME``/
 ``FAULTS_BUCKET_NAME``, else the outputs of the stack ``event-fault-monitor-<--stage>``.
@@ -66,11 +71,27 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         out.write(json.dumps({"index": item, "fault": store.fault(item)}, indent=2, default=str))
         out.write("\n")
         return 0
+    return _resubmit_command(store, args, out)
+
+
+def _resubmit_command(store: FaultStore, args: argparse.Namespace, out: TextIO) -> int:
+    if bool(args.keys) == bool(args.open):
+        out.write("resubmit: name fault KEYs or pass --open, not both\n")
+        return 2
+    keys = list(args.keys)
+    if args.open:
+        since = parse_time(args.since) if args.since else None
+        items = store.list(
+            function=args.failed_in, pipeline=args.pipeline, since_ms=since, status="open"
+        )
+        keys = [item["pk"] for item in items][::-1]  # oldest first: the order they failed in
     failed = 0
-    for key in args.keys:
+    for key in keys:
         ok, message = resubmit(store, key, function=args.function, dry_run=args.dry_run)
         out.write(message + "\n")
         failed += not ok
+    if args.open:
+        out.write(f"{len(keys) - failed} of {len(keys)} open fault(s) resubmitted\n")
     return 1 if failed else 0
 
 
@@ -185,7 +206,11 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("key")
 
     again = commands.add_parser("resubmit", help="re-deliver faults' records to their function")
-    again.add_argument("keys", nargs="+", metavar="KEY")
+    again.add_argument("keys", nargs="*", metavar="KEY")
+    again.add_argument("--open", action="store_true", help="every open fault, oldest first")
+    again.add_argument("--failed-in", metavar="F", help="with --open: faults of function F")
+    again.add_argument("--pipeline", help="with --open: faults of this pipeline (rule id)")
+    again.add_argument("--since", help="with --open: ISO time, or a duration ago: 30m, 6h")
     again.add_argument("--function", help="invoke this function instead of the one that failed")
     again.add_argument("--dry-run", action="store_true", help="print the event, invoke nothing")
     return parser
