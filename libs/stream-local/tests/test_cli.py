@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -70,8 +71,9 @@ def test_send_clock_and_ls_attach_to_a_running_endpoint(cloud, aws, capsys):
 @pytest.mark.timeout(120)
 def test_up_runs_the_service_until_interrupted(tmp_path):
     env = {**os.environ, "NO_COLOR": "1"}
+    up = [sys.executable, "-m", "stream_local.cli", "up", str(FIXTURES / "hub")]
     process = subprocess.Popen(
-        [sys.executable, "-m", "stream_local.cli", "up", str(FIXTURES / "hub"), "--rest-port", "0"],
+        [*up, "--rest-port", "0", "--lambda-port", "0"],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
@@ -105,6 +107,16 @@ def test_up_runs_the_service_until_interrupted(tmp_path):
             timeout=20,
         )
         assert delivered and "1 record" in delivered[0] and " ok " in delivered[0], lines
+        # the printed Lambda endpoint answers Invoke
+        (export,) = [line for line in lines if "export AWS_ENDPOINT_URL_LAMBDA=" in line]
+        url = export.split("=", 1)[1].split()[0]
+        request = urllib.request.Request(
+            f"{url}/2015-03-31/functions/sl-fixture-hub-local-listener/invocations",
+            data=b"{}",
+            headers={"X-Amz-Invocation-Type": "DryRun"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 204
     finally:
         process.send_signal(signal.SIGINT)
         code = process.wait(timeout=30)

@@ -84,6 +84,7 @@ def _attach(args: argparse.Namespace) -> Cloud:
 def _options(args: argparse.Namespace) -> RuntimeOptions:
     return RuntimeOptions(
         rest_port=args.rest_port,
+        lambda_port=args.lambda_port,
         interactive=frozenset(args.interactive or ()),
         inline=frozenset(args.inline or ()),
         firehose_interval_cap=args.firehose_interval,
@@ -127,6 +128,12 @@ def cmd_up(args: argparse.Namespace) -> int:
     print(describe(local.registry, rest_url=local.runtime.rest.url if local.runtime.rest else None))
     print(f"==> up in {time.monotonic() - started:.1f} s; endpoint {local.cloud.endpoint}")
     print("    export AWS_ENDPOINT_URL=" + local.cloud.endpoint + "  (for your own boto3/aws cli)")
+    if local.runtime.lambda_api is not None:
+        print(
+            "    export AWS_ENDPOINT_URL_LAMBDA="
+            + local.runtime.lambda_api.url
+            + "  (Lambda Invoke runs the local functions)"
+        )
     print("    Ctrl-C stops everything. Live log:")
     try:
         _serve(local, stop)
@@ -316,10 +323,16 @@ def parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    def runtime_flags(sub: argparse.ArgumentParser) -> None:
+    def runtime_flags(sub: argparse.ArgumentParser, lambda_port: int) -> None:
         sub.add_argument("services", nargs="*", help="service folders (default: services/*)")
         sub.add_argument("--stage", default="local")
         sub.add_argument("--rest-port", type=int, default=3000, help="REST API port (3000)")
+        sub.add_argument(
+            "--lambda-port",
+            type=int,
+            default=lambda_port,
+            help="Lambda Invoke API port (AWS_ENDPOINT_URL_LAMBDA; 0: any free; %(default)s)",
+        )
         sub.add_argument(
             "--interactive",
             action="append",
@@ -347,7 +360,7 @@ def parser() -> argparse.ArgumentParser:
         )
 
     up = command("up", cmd_up, "moto + every service + the runtime, until Ctrl-C")
-    runtime_flags(up)
+    runtime_flags(up, lambda_port=3001)
     up.add_argument("--clock", type=parse_duration, help="start with the clock moved (+2h)")
     up.add_argument("--repackage", action="store_true", help="run serverless even if unchanged")
 
@@ -379,7 +392,7 @@ def parser() -> argparse.ArgumentParser:
     invoke.add_argument("--inline", action="store_true", help="run in this process")
 
     demo = command("demo", cmd_demo, "play the reference scenario and print what happened")
-    runtime_flags(demo)
+    runtime_flags(demo, lambda_port=0)  # the scenario reads the url from its runtime
     demo.add_argument("--scenario", help="a scenario file (default: services/demo.py)")
 
     from .newservice import add_parser as add_new

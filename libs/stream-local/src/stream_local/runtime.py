@@ -6,8 +6,9 @@
 It owns one warm worker per function (``worker.py``), one poller per stream shard and per
 SQS queue of the event source mappings (``pollers/``), one router per EventBridge rule tap
 (``eventbridge.py``), asynchronous invocations with Lambda's retries, Firehose delivery
-streams (``firehose.py``) and the TTL sweeper (``ttl.py``). Every delivery is written to the
-live log (``log.py``).
+streams (``firehose.py``), the TTL sweeper (``ttl.py``), the REST APIs (``rest.py``) and
+Lambda's Invoke API (``lambda_api.py``). Every delivery is written to the live log
+(``log.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .chaos import Chaos
 from .cloud import Cloud
 from .eventbridge import TapRouter
 from .firehose import FirehoseRuntime
+from .lambda_api import LambdaApiServer
 from .log import DeliveryLog
 from .pollers.base import PollerThread, send_to_destination
 from .pollers.dynamodb_streams import DynamoDBStreamSource
@@ -70,6 +72,8 @@ class RuntimeOptions:
     firehose_interval_cap: float | None = None  # shorten long Firehose buffer intervals
     rest_port: int | None = None  # serve http/httpApi functions here (0: any free port)
     rest_host: str = "127.0.0.1"
+    lambda_port: int | None = None  # serve Lambda's Invoke API here (0: any free port)
+    lambda_host: str = "127.0.0.1"
     watch_faults: bool = False  # print every fault event on the buses (stream-local up)
     chaos: Chaos | None = None  # inject handler errors, throttling, duplicates (chaos.py)
 
@@ -100,6 +104,7 @@ class Runtime:
         self.ttl_ledger = TtlLedger()
         self.sweeper: TtlSweeper | None = None
         self.rest: RestServer | None = None
+        self.lambda_api: LambdaApiServer | None = None
         self._stopped = False
 
     # ---- invoking -----------------------------------------------------------------------
@@ -115,13 +120,19 @@ class Runtime:
                 kind = InlineWorker if name in self.options.inline else Worker
                 worker = self.workers[name] = kind(
                     spec,
-                    self.cloud.process_env(),
+                    self._worker_env(),
                     python=self.options.python,
                     on_log=self.log.function_output,
                     interactive=name in self.options.interactive,
                     chaos=self.options.chaos,
                 )
             return worker
+
+    def _worker_env(self) -> dict[str, str]:
+        env = self.cloud.process_env()
+        if self.lambda_api is not None:  # a handler's own lambda.invoke must reach a worker
+            env["AWS_ENDPOINT_URL_LAMBDA"] = self.lambda_api.url
+        return env
 
     def invoke(self, function: str, event: Any, *, source: str, records: int = 0) -> Invocation:
         """Synchronous invocation (an event source mapping, a REST request, ``send``)."""
@@ -190,6 +201,11 @@ class Runtime:
     def start(self) -> Runtime:
         """Start pollers and routers for what is deployed. Called again (``reload``), it
         starts what is new, restarts what changed and stops what is gone."""
+        # Before any poller: the workers it starts get the Lambda endpoint in their env.
+        if self.options.lambda_port is not None and self.lambda_api is None:
+            self.lambda_api = LambdaApiServer(
+                self, host=self.options.lambda_host, port=self.options.lambda_port
+            ).start()
         wanted: dict[str, Callable[[], list[PollerThread]]] = {}
         for mapping in self.registry.mappings():
             if mapping.enabled:
@@ -358,9 +374,12 @@ class Runtime:
         ]
 
     def stop(self) -> None:
-        """Stop the REST server, every poller and router, then every worker process."""
+        """Stop the REST and Lambda servers, every poller and router, then every worker
+        process."""
         if self.rest is not None:
             self.rest.stop()
+        if self.lambda_api is not None:
+            self.lambda_api.stop()
         for poller in self.pollers:
             poller.stopping.set()
         for poller in self.pollers:

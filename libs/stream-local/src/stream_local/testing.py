@@ -10,9 +10,10 @@ In a ``conftest.py``::
 
 ``local_system`` is one ``LocalSystem`` per test session: its own ``moto_server``, every
 service of ``local_services`` packaged (cached in pytest's cache folder, so serverless runs
-again only for a changed service) and deployed, the runtime with the REST API on a free
-port and a quiet log (``local_system.log.lines`` keeps what it would have printed). Tests
-share it: use unique ids. Override ``local_services`` to choose the services (default:
+again only for a changed service) and deployed, the runtime with the REST API and Lambda's
+Invoke API (``local_system.runtime.lambda_api.url``, for ``AWS_ENDPOINT_URL_LAMBDA``) on
+free ports and a quiet log (``local_system.log.lines`` keeps what it would have printed).
+Tests share it: use unique ids. Override ``local_services`` to choose the services (default:
 ``services/*`` of the repository that holds the pytest root), and ``local_chaos`` to run the
 session's system with chaos (``stream_local.chaos.Chaos``; default ``None``: off)::
 
@@ -59,7 +60,9 @@ def local_system(
     cache = Path(request.config.cache.mkdir("stream-local-packages"))
     system = LocalSystem(
         local_services,
-        options=RuntimeOptions(rest_port=0, ttl_interval=0.2, watch_faults=True, chaos=local_chaos),
+        options=RuntimeOptions(
+            rest_port=0, lambda_port=0, ttl_interval=0.2, watch_faults=True, chaos=local_chaos
+        ),
         log=DeliveryLog(stream=None),
         out_dirs={path.name: cache / path.name for path in local_services},
         say=lambda _: None,
