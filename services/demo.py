@@ -67,11 +67,17 @@ class Demo:
         local.log.stream = None
         local.log.color = False
         self.seen = len(local.log.lines)
-        # the services' commands (event_fault_monitor.faults ...) in this process, on moto
+        if local.runtime.lambda_api is None:
+            raise SystemExit(
+                "the demo resubmits through Lambda's API: RuntimeOptions(lambda_port=0)"
+            )
+        # the services' commands (event_fault_monitor.faults ...) in this process: on moto,
+        # and Lambda's Invoke API on the runtime's endpoint (moto runs functions in Docker only)
         for src in sorted(SERVICES.glob("*/src")):
             sys.path.append(str(src))
         os.environ.update(
             AWS_ENDPOINT_URL=local.cloud.endpoint,
+            AWS_ENDPOINT_URL_LAMBDA=local.runtime.lambda_api.url,
             AWS_ACCESS_KEY_ID="demo",
             AWS_SECRET_ACCESS_KEY="demo",
             AWS_REGION=local.cloud.region,
@@ -88,6 +94,7 @@ class Demo:
         )
         print(f"  moto      {self.local.cloud.endpoint}")
         print(f"  REST API  {self.url}  (rest-bff, /orders)")
+        print(f"  Lambda    {self.local.runtime.lambda_api.url}  (Invoke: AWS_ENDPOINT_URL_LAMBDA)")
         print(f"  bus       {self.local.bus()}  → stream event-hub-local-stream, the lake, faults")
         print(f"  control   pays-or-times-out each order; payment timeout {timeout} s")
 
@@ -166,7 +173,7 @@ class Demo:
         print(f"  GET /orders/{b[:8]}… → status {self.status(b)}")
 
     def poison(self, b: str) -> None:
-        from event_fault_monitor.faults import main, resubmit
+        from event_fault_monitor.faults import main
         from event_fault_monitor.store import FaultStore
 
         self.step(5, "a poison event: a late payment for B, claim-checked, its body missing")
@@ -217,9 +224,11 @@ class Demo:
         print(f"  the fix: the payments service's write lands: s3://{claims}/{key}")
         s3.put_object(Bucket=claims, Key=key, Body=json.dumps(late).encode())
         print(f"  $ python -m event_fault_monitor.faults --stage local resubmit {item['pk']}")
-        ok, message = resubmit(store, item["pk"], functions=LocalFunctions(self.local))
-        print(f"    {message}")
-        self.check("resubmission succeeded", ok)
+        out = io.StringIO()
+        code = main(["--stage", "local", "resubmit", item["pk"]], out=out)
+        for line in out.getvalue().splitlines():
+            print(f"    {line}")
+        self.check("resubmission succeeded", code == 0)
         self.settle()
         self.happened()
         after = store.get(item["pk"], consistent=True) or {}
@@ -348,22 +357,6 @@ class Demo:
                     if ids is None or event.get("partition_key") in ids:
                         found.append((listed["Key"], event))
         return found
-
-
-class LocalFunctions:
-    """``resubmit``'s ``functions``: invoke through stream-local's runtime (moto cannot run a
-    function without Docker), failing as ``LambdaConnector`` does."""
-
-    def __init__(self, local: Any) -> None:
-        self.local = local
-
-    def invoke(self, name: str, event: Any) -> Any:
-        from stream_core.connectors import LambdaFunctionError
-
-        result = self.local.runtime.invoke(name, event, source="resubmit")
-        if not result.ok:
-            raise LambdaFunctionError(name, "Unhandled", result.error)
-        return result.response
 
 
 def payment(order_id: str, **extra: Any) -> dict[str, Any]:

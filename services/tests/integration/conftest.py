@@ -3,16 +3,15 @@ session on one ``moto_server`` through stream-local.
 
 - ``system``: a started ``stream_local.LocalSystem`` (session scope). The services are packaged
   by serverless into the template tests' cache (``.pytest_cache``, reused while a service
-  folder is unchanged), deployed in dependency order, and run by the runtime: the REST API on
-  a free port, a fast TTL sweeper, Firehose buffers capped at 2 s, the live log kept in memory
-  (``system.log.lines``, ``system.log.deliveries``).
+  folder is unchanged), deployed in dependency order, and run by the runtime: the REST API and
+  Lambda's Invoke API on free ports, a fast TTL sweeper, Firehose buffers capped at 2 s, the
+  live log kept in memory (``system.log.lines``, ``system.log.deliveries``).
 - ``api``: rest-bff's REST API, ``api("POST", "/orders", body) -> (status, json)``.
-- ``aws_env``: points this process's boto3 (and stream-core's connectors) at the system's
-  moto server for one test, for the services' commands (``event_fault_monitor.faults``,
-  ``event_lake_s3.replay``).
-- ``functions``: ``invoke(name, event)`` through the runtime's warm workers, the
-  ``functions=`` argument of ``resubmit`` and ``replay_to_function`` (moto cannot run a
-  function without Docker).
+- ``aws_env``: points this process's boto3 (and stream-core's connectors) at the system for
+  one test, for the services' commands (``event_fault_monitor.faults``,
+  ``event_lake_s3.replay``): ``AWS_ENDPOINT_URL`` at its moto server,
+  ``AWS_ENDPOINT_URL_LAMBDA`` at the runtime's Invoke API (moto cannot run a function
+  without Docker).
 
 Tests share one system. Use ids of your own and assert on your own entities only. The clock
 (``system.clock``) is shared too and only moves forward: moving it expires every pending TTL
@@ -50,7 +49,11 @@ def system(packaged):
     local = LocalSystem(
         [SERVICES_DIR / name for name in SERVICES],
         options=RuntimeOptions(
-            rest_port=0, ttl_interval=0.2, firehose_interval_cap=2.0, watch_faults=True
+            rest_port=0,
+            lambda_port=0,
+            ttl_interval=0.2,
+            firehose_interval_cap=2.0,
+            watch_faults=True,
         ),
         log=DeliveryLog(stream=None),
         out_dirs={name: package.out_dir for name, package in packages.items()},
@@ -86,8 +89,10 @@ def api(system):
 
 @pytest.fixture
 def aws_env(system, monkeypatch):
-    """boto3 in this process talks to the system's moto server (for this test only)."""
+    """boto3 in this process talks to the system (for this test only): Lambda to the
+    runtime's Invoke API, everything else to moto."""
     monkeypatch.setenv("AWS_ENDPOINT_URL", system.cloud.endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", system.runtime.lambda_api.url)
     for name, value in (
         ("AWS_ACCESS_KEY_ID", "testing"),
         ("AWS_SECRET_ACCESS_KEY", "testing"),
@@ -105,24 +110,3 @@ def aws_env(system, monkeypatch):
     ):
         monkeypatch.delenv(name, raising=False)
     return system.cloud.endpoint
-
-
-class LocalFunctions:
-    """``invoke(name, event)`` through stream-local's runtime, raising as
-    ``stream_core.connectors.LambdaConnector`` does when the function fails."""
-
-    def __init__(self, local: Any) -> None:
-        self.local = local
-
-    def invoke(self, name: str, event: Any) -> Any:
-        from stream_core.connectors import LambdaFunctionError
-
-        result = self.local.runtime.invoke(name, event, source="resubmit")
-        if not result.ok:
-            raise LambdaFunctionError(name, "Unhandled", result.error)
-        return result.response
-
-
-@pytest.fixture(scope="session")
-def functions(system):
-    return LocalFunctions(system)

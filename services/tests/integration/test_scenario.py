@@ -174,7 +174,7 @@ def test_unpaid_order_times_out(system, api, orders, timed_out):
     assert {e["partition_key"] for e in timeouts} & set(orders) == {b}
 
 
-def test_poison_event_fault_and_resubmission(system, api, orders, timed_out, aws_env, functions):
+def test_poison_event_fault_and_resubmission(system, api, orders, timed_out, aws_env):
     """The poison: a late payment for B, claim-checked, whose stored event is not there yet.
 
     A payments service authorizes B after its deadline. The payment carries a large receipt,
@@ -191,7 +191,7 @@ def test_poison_event_fault_and_resubmission(system, api, orders, timed_out, aws
     changes nothing. (On AWS, control's role would also need ``s3:GetObject`` on the payments
     bucket; moto does not enforce IAM.)
     """
-    from event_fault_monitor.faults import main, resubmit
+    from event_fault_monitor.faults import main
     from event_fault_monitor.store import FaultStore
 
     b = timed_out
@@ -226,10 +226,20 @@ def test_poison_event_fault_and_resubmission(system, api, orders, timed_out, aws
     assert main(["--stage", "local", "list", "--function", "control-local-listener"], out=out) == 0
     assert item["pk"] in out.getvalue()
 
+    def resubmit(key):
+        """The command an operator runs: it invokes the function through Lambda's Invoke API
+        (AWS_ENDPOINT_URL_LAMBDA: the runtime's, see aws_env)."""
+        out = io.StringIO()
+        code = main(["--stage", "local", "resubmit", key], out=out)
+        return code, out.getvalue()
+
     # before the fix: the function runs fine (the record just becomes a fault again), so the
     # fault is marked resubmitted, and the monitor re-opens it when the new fault arrives
-    ok, message = resubmit(store, item["pk"], functions=functions)
-    assert ok, message
+    invoked = len([d for d in system.log.deliveries if d.source == "lambda:Invoke"])
+    code, message = resubmit(item["pk"])
+    assert code == 0 and "resubmitted to control-local-listener" in message, message
+    through_api = [d for d in system.log.deliveries if d.source == "lambda:Invoke"][invoked:]
+    assert [d.function for d in through_api] == ["control-local-listener"]
 
     def reopened():
         now = store.get(item["pk"], consistent=True) or {}
@@ -241,8 +251,8 @@ def test_poison_event_fault_and_resubmission(system, api, orders, timed_out, aws
 
     # the fix: the payments service's S3 write lands
     s3.put_object(Bucket=claims, Key=key, Body=json.dumps(late).encode())
-    ok, message = resubmit(store, item["pk"], functions=functions)
-    assert ok, message
+    code, message = resubmit(item["pk"])
+    assert code == 0, message
     after = store.get(item["pk"], consistent=True)
     assert after["status"] == "resubmitted"
     assert after["resubmitted_to"] == "control-local-listener"
