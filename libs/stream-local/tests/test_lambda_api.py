@@ -1,10 +1,12 @@
 """Lambda's Invoke API served by the runtime (``lambda_api.py``), through a real boto3 client,
 against the fixture hub's listener as deployed on moto: a stream-core Kinesis handler that
-writes each ``thing-*`` event to the hub's DynamoDB table."""
+writes each ``thing-*`` event to the hub's DynamoDB table. The last tests use two functions
+of ``fixtures/handlers/invoker.py`` in a synthetic registry: one invokes the other."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import boto3
 import pytest
@@ -27,6 +29,7 @@ pytestmark = pytest.mark.integration
 
 LISTENER = "sl-fixture-hub-local-listener"
 TABLE = "sl-fixture-hub-local-things"
+HANDLERS = Path(__file__).parent / "fixtures" / "handlers"
 
 
 @pytest.fixture(scope="module")
@@ -202,3 +205,44 @@ def test_workers_get_the_endpoint_for_their_own_lambda_calls(runtime):
 def test_no_server_unless_asked(cloud):
     with Runtime(cloud, Registry(), log=DeliveryLog(stream=None)) as runtime:
         assert runtime.lambda_api is None
+
+
+def _invoker(name):
+    return {
+        "name": name,
+        "arn": f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
+        "handler": "invoker.handler",
+        "timeout": 10,
+        "environment": {},
+        "service_dir": str(HANDLERS),
+        "events": [],
+    }
+
+
+@pytest.fixture
+def invokers(cloud, registry_of, run):
+    """Two functions of ``fixtures/handlers/invoker.py`` in a runtime of their own."""
+    registry = registry_of("invokers", [_invoker("fn-invoker-a"), _invoker("fn-invoker-b")])
+    runtime = run(cloud, registry, lambda_port=0)
+    return boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    ).client("lambda", endpoint_url=runtime.lambda_api.url)
+
+
+def test_a_handler_invokes_another_function_through_the_api(invokers):
+    event = {"target": "fn-invoker-b", "payload": {"size": 3}}
+    response = invokers.invoke(FunctionName="fn-invoker-a", Payload=json.dumps(event))
+    assert json.loads(response["Payload"].read()) == {"status": 200, "payload": "xxx"}
+
+
+def test_a_response_over_6_mb_is_a_function_error(invokers):
+    response = invokers.invoke(
+        FunctionName="fn-invoker-b", Payload=json.dumps({"size": SYNC_PAYLOAD_LIMIT})
+    )
+    assert response["FunctionError"] == "Unhandled"  # 6 MB and the quotes
+    assert json.loads(response["Payload"].read())["errorType"] == "Function.ResponseSizeTooLarge"
+    response = invokers.invoke(
+        FunctionName="fn-invoker-b", Payload=json.dumps({"size": SYNC_PAYLOAD_LIMIT - 2})
+    )
+    assert "FunctionError" not in response
+    assert len(response["Payload"].read()) == SYNC_PAYLOAD_LIMIT

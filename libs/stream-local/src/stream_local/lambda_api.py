@@ -21,7 +21,8 @@ How it answers ``Invoke``:
 * Errors come as botocore parses them for Lambda (``x-amzn-ErrorType``, a JSON body with
   ``Type`` and ``message``): an unknown function 404 ResourceNotFoundException, a body that
   is not JSON 400 InvalidRequestContentException, a payload over 6 MB (``Event``: 1 MB) 413
-  RequestTooLargeException. An empty body is taken as the event ``{}``.
+  RequestTooLargeException. An empty body is taken as the event ``{}``. A response over 6 MB
+  is a function error (``Function.ResponseSizeTooLarge``), as Lambda makes it.
 * ``X-Amz-Log-Type: Tail`` gets no ``LogResult``: a worker's output is read by another
   thread, so it cannot be cut per invocation; it goes to the live log. ``ClientContext`` is
   not passed to the handler.
@@ -54,8 +55,8 @@ _FUNCTION_NAME = re.compile(
     r"(?P<name>[A-Za-z0-9_-]{1,64})"
     r"(?::(?P<qualifier>\$LATEST|[A-Za-z0-9_-]{1,128}))?"
 )
-# Not forwarded either way: they describe one connection, not the request.
-_HOP_BY_HOP = {
+# Not copied either way: they belong to one connection, or are written anew for each message.
+_NOT_COPIED = {
     "connection",
     "keep-alive",
     "proxy-connection",
@@ -216,7 +217,7 @@ class LambdaApiServer:
     def _forward(self, request: BaseHTTPRequestHandler, body: bytes) -> None:
         """Send the request to moto as it came and answer with moto's answer."""
         moto = urlsplit(self.runtime.cloud.endpoint)
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_COPIED}
         connection = http.client.HTTPConnection(moto.hostname or "", moto.port, timeout=120)
         try:
             connection.request(request.command, request.path, body=body or None, headers=headers)
@@ -230,7 +231,7 @@ class LambdaApiServer:
             return _send(request, status, headers, answer)
         finally:
             connection.close()
-        kept = [(k, v) for k, v in reply if k.lower() not in _HOP_BY_HOP]
+        kept = [(k, v) for k, v in reply if k.lower() not in _NOT_COPIED]
         _send(request, status, kept, answer)
 
 
