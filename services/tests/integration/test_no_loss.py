@@ -148,7 +148,11 @@ def chaotic(packaged, chaos, tally):
     local = LocalSystem(
         [SERVICES_DIR / name for name in SERVICES],
         options=RuntimeOptions(
-            rest_port=0, ttl_interval=1.0, firehose_interval_cap=2.0, chaos=chaos
+            rest_port=0,
+            lambda_port=0,
+            ttl_interval=1.0,
+            firehose_interval_cap=2.0,
+            chaos=chaos,
         ),
         log=tally.log(),
         out_dirs={name: package.out_dir for name, package in packages.items()},
@@ -399,15 +403,17 @@ class Progress:
 
 class FaultDesk:
     """What an operator does with event-fault-monitor: list the open faults and resubmit
-    each to the function that failed (``event_fault_monitor.faults.resubmit``, through the
-    runtime: moto cannot invoke a function). Chaos is still on, so a resubmission can fail
-    again; the fault then stays open (or is re-opened) and is tried again later."""
+    each to the function that failed (``event_fault_monitor.faults.resubmit``: boto3's
+    ``Invoke``, sent by ``AWS_ENDPOINT_URL_LAMBDA`` to stream-local's Invoke API, as the
+    command does). Chaos is still on, so a resubmission can fail again; the fault then
+    stays open (or is re-opened) and is tried again later."""
 
     def __init__(self, local: Any, monkeypatch: Any) -> None:
         from event_fault_monitor.store import FaultStore
 
         # the store's connectors (boto3 in this process) talk to this system's moto
         monkeypatch.setenv("AWS_ENDPOINT_URL", local.cloud.endpoint)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", local.runtime.lambda_api.url)
         for name, value in (
             ("AWS_ACCESS_KEY_ID", "testing"),
             ("AWS_SECRET_ACCESS_KEY", "testing"),
@@ -422,7 +428,6 @@ class FaultDesk:
         )["Stacks"][0]["Outputs"]
         names = {o["OutputKey"]: o["OutputValue"] for o in outputs}
         self.store = FaultStore(names["FaultsTableName"], names["FaultsBucketName"])
-        self.functions = LocalFunctions(local)
         self.resubmitted: set[str] = set()
         self.attempts = 0
         self.outcomes: list[str] = []
@@ -437,7 +442,7 @@ class FaultDesk:
         open_faults = [f for f in self.faults() if f.get("status") != "resubmitted"]
         for item in open_faults:
             self.attempts += 1
-            ok, message = resubmit(self.store, item["pk"], functions=self.functions)
+            ok, message = resubmit(self.store, item["pk"])  # boto3 -> the Invoke API
             self.outcomes.append(message)
             if ok:
                 self.resubmitted.add(item["pk"])
@@ -657,18 +662,3 @@ def summary(report: dict[str, Any]) -> str:
             f"  seconds:  {seconds}",
         ]
     )
-
-
-class LocalFunctions:
-    """``invoke(name, event)`` through the runtime (``resubmit``'s ``functions``)."""
-
-    def __init__(self, local: Any) -> None:
-        self.local = local
-
-    def invoke(self, name: str, event: Any) -> Any:
-        from stream_core.connectors import LambdaFunctionError
-
-        result = self.local.runtime.invoke(name, event, source="resubmit")
-        if not result.ok:
-            raise LambdaFunctionError(name, "Unhandled", result.error)
-        return result.response
