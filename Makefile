@@ -125,9 +125,12 @@ fmt: venv ## ruff format + ruff check --fix (rewrites files)
 	@$(BIN)/ruff format .
 	@$(BIN)/ruff check --fix .
 
-typecheck: $(VENV)/.typecheck ## mypy on libs/stream-core/src (optional, not part of test)
-	@echo "==> mypy"
-	@$(BIN)/mypy libs/stream-core/src
+# The packages' sources (settings: [tool.mypy] in the root pyproject.toml).
+TYPECHECK_PATHS := libs/stream-core/src libs/stream-local/src
+
+typecheck: $(VENV)/.typecheck ## mypy on libs/stream-core/src and libs/stream-local/src (optional, not part of test)
+	@echo "==> mypy $(TYPECHECK_PATHS)"
+	@$(BIN)/mypy $(TYPECHECK_PATHS)
 
 $(VENV)/.typecheck: $(VENV)/.installed
 	@echo "==> installing the typecheck group into $(VENV)"

@@ -24,7 +24,7 @@ bus puts thousands of events through each tap.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from .chaos import Chaos
@@ -128,24 +128,25 @@ class TapRouter(PollerThread):
         """Deliver ``event`` to every target not in ``done`` (updated); True if all took it."""
         return self._deliver([event], [set() if done is None else done])[0]
 
-    def _deliver(self, events: list[Mapping[str, Any] | None], dones: list[set[str]]) -> list[bool]:
+    def _deliver(
+        self, events: Sequence[Mapping[str, Any] | None], dones: Sequence[set[str]]
+    ) -> list[bool]:
         """Deliver ``events`` (None: skip) to every target not in their ``dones`` (updated):
         Kinesis targets get them in one PutRecords, other targets one at a time."""
         delivered = [True] * len(events)
         for target in self.rule.get("targets") or []:
             target_id = str(target.get("Id"))
-            pending = [
-                i for i, e in enumerate(events) if e is not None and target_id not in dones[i]
-            ]
+            # index -> event, in order, of the events this target still has to get
+            pending = {
+                i: e for i, e in enumerate(events) if e is not None and target_id not in dones[i]
+            }
             if not pending:
                 continue
             if str(target["Arn"]).split(":")[2] == "kinesis" and len(pending) > 1:
-                errors = self._put_records([events[i] for i in pending], target)
+                errors = self._put_records(list(pending.values()), target)
             else:
-                errors = [self._deliver_one(events[i], target) for i in pending]
-            for i, error in zip(pending, errors, strict=True):
-                event = events[i]
-                assert event is not None
+                errors = [self._deliver_one(e, target) for e in pending.values()]
+            for (i, event), error in zip(pending.items(), errors, strict=True):
                 if error:
                     delivered[i] = False
                     self._report(event, target, False, error)
@@ -162,7 +163,9 @@ class TapRouter(PollerThread):
             return f"{type(err).__name__}: {err}"
         return ""
 
-    def _put_records(self, events: list[Mapping[str, Any]], target: Mapping[str, Any]) -> list[str]:
+    def _put_records(
+        self, events: Sequence[Mapping[str, Any]], target: Mapping[str, Any]
+    ) -> list[str]:
         """``events`` to a Kinesis target in one PutRecords (in order); an error per event
         ("" when it was stored)."""
         errors = [""] * len(events)

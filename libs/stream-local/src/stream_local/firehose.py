@@ -29,7 +29,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -135,7 +135,8 @@ def _flag(value: Any) -> bool:
 
 
 def _processors(config: Mapping[str, Any]) -> tuple[bytes, dict[str, str]]:
-    delimiter, query = b"", {}
+    delimiter = b""
+    query: dict[str, str] = {}
     if not _flag(config.get("Enabled")):
         return delimiter, query
     for processor in config.get("Processors") or []:
@@ -179,7 +180,7 @@ class FirehoseRuntime(PollerThread):
     def __init__(
         self,
         cloud: Cloud,
-        entries: list[Mapping[str, Any]],
+        entries: Sequence[Mapping[str, Any]],
         *,
         say: Callable[[str], None] = lambda _: None,
         interval_cap: float | None = None,

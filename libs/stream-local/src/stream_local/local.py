@@ -171,7 +171,8 @@ class LocalSystem:
 
 def send_event(events: Any, bus: str, event: Mapping[str, Any], *, source: str = "") -> str:
     """``PutEvents`` of one domain event; returns the EventBridge event id."""
-    tags = event.get("tags") if isinstance(event.get("tags"), Mapping) else {}
+    raw_tags = event.get("tags")
+    tags: Mapping[str, Any] = raw_tags if isinstance(raw_tags, Mapping) else {}
     response = events.put_events(
         Entries=[
             {

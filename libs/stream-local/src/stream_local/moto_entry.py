@@ -245,9 +245,13 @@ def main(argv: list[str] | None = None) -> None:
     import moto.server
 
     make_app = moto.server.DomainDispatcherApplication
-    moto.server.DomainDispatcherApplication = (  # type: ignore[misc]
-        lambda *args, **kwargs: _WithStatus(make_app(*args, **kwargs))
-    )
+
+    def with_status(*args: Any, **kwargs: Any) -> _WithStatus:
+        return _WithStatus(make_app(*args, **kwargs))
+
+    # moto's main builds its WSGI app from this class and offers no hook to wrap it; a factory
+    # in its place is what main needs, though not a class as moto's annotation says.
+    moto.server.DomainDispatcherApplication = with_status  # type: ignore[assignment,misc]
     sys.argv = [sys.argv[0], *rest]  # moto's main falls back to sys.argv for an empty list
     moto.server.main(rest)
 

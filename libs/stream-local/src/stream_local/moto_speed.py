@@ -61,7 +61,7 @@ def _cache_module_list() -> None:
     from moto import backends
 
     modules = tuple(backends.list_of_moto_modules())
-    backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+    backends.list_of_moto_modules = lambda: modules
 
 
 def _cache_jsonpath() -> None:
@@ -71,7 +71,7 @@ def _cache_jsonpath() -> None:
 
     parse = jsonpath_ng.ext.parse
     if not hasattr(parse, "cache_info"):
-        jsonpath_ng.ext.parse = functools.lru_cache(maxsize=1024)(parse)  # type: ignore[assignment]
+        jsonpath_ng.ext.parse = functools.lru_cache(maxsize=1024)(parse)
 
 
 _partition = threading.local()  # .key: (table, hash key or _INDEX) of the query being served

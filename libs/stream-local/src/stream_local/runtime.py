@@ -13,6 +13,7 @@ Lambda's Invoke API (``lambda_api.py``). Every delivery is written to the live l
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -206,30 +207,28 @@ class Runtime:
             self.lambda_api = LambdaApiServer(
                 self, host=self.options.lambda_host, port=self.options.lambda_port
             ).start()
+        # key -> what starts its pollers, called only for a key not running yet (partial:
+        # binds this iteration's mapping, rule, entry or bus now)
         wanted: dict[str, Callable[[], list[PollerThread]]] = {}
         for mapping in self.registry.mappings():
             if mapping.enabled:
                 key = _key(
                     "mapping", mapping.id, mapping.function, mapping.source_arn, mapping.properties
                 )
-                wanted[key] = lambda m=mapping: self._mapping_pollers(m)
+                wanted[key] = functools.partial(self._mapping_pollers, mapping)
         for rule in self.registry.rules():
             if rule.get("state", "ENABLED") != "ENABLED":
                 continue
             if rule.get("schedule"):
-                wanted[_key("schedule", rule)] = lambda r=rule: self._scheduler(r)
+                wanted[_key("schedule", rule)] = functools.partial(self._scheduler, rule)
             else:
-                wanted[_key("rule", rule)] = lambda r=rule: [self._router(r)]
+                wanted[_key("rule", rule)] = functools.partial(self._router_pollers, rule)
         for entry in self.registry.subscriptions():
             if entry.get("tap_queue_url"):
-                wanted[_key("sns", entry)] = lambda e=entry: [
-                    SnsTap(self.cloud, e, self.invoke_async, say=self.log.notice)
-                ]
+                wanted[_key("sns", entry)] = functools.partial(self._sns_pollers, entry)
         if self.options.watch_faults:
             for bus in self.registry.buses():
-                wanted[_key("faults", bus)] = lambda b=bus: [
-                    FaultWatcher(self.cloud, b, self.log.fault)
-                ]
+                wanted[_key("faults", bus)] = functools.partial(self._fault_pollers, bus)
         for key in [k for k in self._running if k not in wanted]:
             for poller in self._running.pop(key):
                 poller.stop()
@@ -306,6 +305,15 @@ class Runtime:
             on_delivery=self._on_target,
             chaos=self.options.chaos,
         )
+
+    def _router_pollers(self, rule: dict[str, Any]) -> list[PollerThread]:
+        return [self._router(rule)]
+
+    def _sns_pollers(self, entry: dict[str, Any]) -> list[PollerThread]:
+        return [SnsTap(self.cloud, entry, self.invoke_async, say=self.log.notice)]
+
+    def _fault_pollers(self, bus: str) -> list[PollerThread]:
+        return [FaultWatcher(self.cloud, bus, self.log.fault)]
 
     def _scheduler(self, rule: dict[str, Any]) -> list[PollerThread]:
         try:

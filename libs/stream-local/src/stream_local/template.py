@@ -99,8 +99,8 @@ def transform(
     supported_types: Iterable[str] | None = None,
 ) -> Transformed:
     """Transform a packaged template for moto; see the module docstring."""
-    template = copy.deepcopy(dict(template))
-    resources: dict[str, Any] = template.setdefault("Resources", {})
+    out: dict[str, Any] = copy.deepcopy(dict(template))
+    resources: dict[str, Any] = out.setdefault("Resources", {})
     supported = (
         frozenset(supported_types) if supported_types is not None else moto_supported_types()
     )
@@ -127,8 +127,8 @@ def transform(
 
     removed = _remove_unsupported(resources, supported, pseudo, plan)
     fix_references = _reference_fixer(removed, resources)
-    template = fix_references(template)
-    resources = template["Resources"]
+    out = fix_references(out)
+    resources = out["Resources"]
     for entry in plan["subscriptions"] + plan["firehoses"] + plan["invoke_configs"]:
         entry["properties"] = fix_references(entry["properties"])
 
@@ -171,10 +171,10 @@ def transform(
         entry["properties"] = defer(entry["properties"])
 
     _prune_depends_on(resources, set(removed) | {m["logical_id"] for m in plan["mappings"]})
-    outputs = template.setdefault("Outputs", {}) or {}
-    template["Outputs"] = outputs
+    outputs = out.setdefault("Outputs", {}) or {}
+    out["Outputs"] = outputs
     outputs.update(defer.outputs)
-    return Transformed(template, plan)
+    return Transformed(out, plan)
 
 
 def _remove_unsupported(
