@@ -33,12 +33,13 @@ from __future__ import annotations
 import http.client
 import json
 import re
-import threading
 import uuid
 from collections.abc import Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from .http_server import LocalHttpServer
 
 if TYPE_CHECKING:
     from .runtime import Runtime
@@ -90,44 +91,14 @@ def parse_function_name(text: str) -> tuple[str, str | None]:
     return found["name"], found["qualifier"]
 
 
-class LambdaApiServer:
+class LambdaApiServer(LocalHttpServer):
     """A threading HTTP server: Invoke through ``runtime``, the rest to moto."""
 
+    thread_name = "lambda-api"
+
     def __init__(self, runtime: Runtime, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(host=host, port=port)
         self.runtime = runtime
-        self.host = host
-        self.port = port
-        self._server: ThreadingHTTPServer | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> LambdaApiServer:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _any(self) -> None:
-                server.handle(self)
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _any
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, name="lambda-api", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
 
     # ---- one request --------------------------------------------------------------------
 

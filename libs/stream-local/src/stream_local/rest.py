@@ -16,16 +16,16 @@ from __future__ import annotations
 import base64
 import json
 import re
-import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from .http_server import LocalHttpServer
 from .registry import Registry
 
 __all__ = ["RestServer", "Route", "routes_of"]
@@ -103,46 +103,17 @@ def _route(kind: str, value: Any, function: str, stage: str) -> Route | None:
     return Route(version, method, path, function, stage)
 
 
-class RestServer:
+class RestServer(LocalHttpServer):
     """A threading HTTP server that turns requests into proxy events for ``runtime``."""
+
+    thread_name = "rest"
 
     def __init__(
         self, runtime: Any, routes: Iterable[Route], *, host: str = "127.0.0.1", port: int = 0
     ) -> None:
+        super().__init__(host=host, port=port)
         self.runtime = runtime
         self.routes = list(routes)
-        self.host = host
-        self.port = port
-        self._server: ThreadingHTTPServer | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> RestServer:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _any(self) -> None:
-                server.handle(self)
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _any
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, name="rest", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
 
     # ---- one request --------------------------------------------------------------------
 
