@@ -5,7 +5,8 @@ shared ``system`` of conftest.py and its tests are not disturbed. stream-local's
 (``stream_local.chaos``) is on: invocations fail before or after the handler ran; AWS calls
 made by handler code are throttled (most once, which the connectors retry; some in bursts
 that outlive the retries and go back to Lambda in partial batch responses) or denied (the
-record becomes a fault); pollers and rule taps deliver records twice.
+record becomes a fault); batch writes come back with some entries failed (the connectors
+retry those alone); pollers and rule taps deliver records twice.
 
 1. ``ORDERS`` orders are POSTed to rest-bff's REST API, 8 at a time. The client retries a
    5xx answer (a chaos error in the ``rest`` function), as a client would. An invocation
@@ -81,6 +82,7 @@ def chaos_settings():
         throttle_rate=0.05,  # of AWS calls made by handler code: retried by the connectors
         burst_rate=0.002,  # of AWS calls: throttled 4 times in a row, back to Lambda
         error_rate=0.001,  # of AWS calls: access denied, the record becomes a fault
+        partial_rate=0.1,  # of batch writes: some entries fail, the connectors retry them
         duplicate_rate=0.05,  # of batches (streams, queues) and events (rule taps)
         seed=SEED,
     )
@@ -623,7 +625,10 @@ def check_no_loss(local: Any, chaos: Any, tally: Tally, monkeypatch: Any, progre
     assert not still_open, desk.outcomes[-10:]
     # chaos did happen
     assert chaos is None or (
-        injected["handler_errors"] and injected["throttles"] and injected["duplicate_records"]
+        injected["handler_errors"]
+        and injected["throttles"]
+        and injected["partial_entries"]
+        and injected["duplicate_records"]
     )
     return report
 
@@ -646,6 +651,8 @@ def summary(report: dict[str, Any]) -> str:
             f" {injected.get('throttles', 0)} throttled calls"
             f" ({injected.get('throttle_bursts', 0)} bursts),"
             f" {injected.get('aws_errors', 0)} denied calls,"
+            f" {injected.get('partial_failures', 0)} partial batch failures"
+            f" ({injected.get('partial_entries', 0)} entries),"
             f" {injected.get('duplicate_deliveries', 0)} duplicate deliveries"
             f" ({injected.get('duplicate_records', 0)} records)",
             f"  retried:  {retries['API requests retried by the client (5xx)']} API requests"

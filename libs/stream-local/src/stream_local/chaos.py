@@ -24,6 +24,11 @@ Off by default. A ``Chaos`` passed as ``RuntimeOptions(chaos=...)`` (or ``stream
   ``AccessDeniedException`` (S3: ``AccessDenied``, 403), as a missing permission or a
   revoked key would. Retrying cannot help, so stream-core turns the record into a fault:
   it is published, stored by the fault monitor and waits to be resubmitted.
+* **partial failures** (``partial_rate``): a batch write made by handler code (PutEvents,
+  PutRecords, PutRecordBatch, SendMessageBatch, PublishBatch, BatchWriteItem, BatchGetItem)
+  of two or more entries comes back with some of them failed, as AWS answers when a few
+  entries are throttled: the others land (``chaos_batches.py``). stream-core's connectors
+  retry the failed entries alone.
 * **duplicate deliveries** (``duplicate_rate``): after a stream batch was delivered, the
   shard poller delivers a tail of it again (what Lambda does when a checkpoint is lost);
   the SQS poller delivers some messages of a batch a second time (at-least-once
@@ -56,6 +61,8 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from .chaos_batches import OPERATIONS, Dropped, drop, restore
+
 __all__ = ["ENV", "Chaos", "ChaosError", "WorkerChaos"]
 
 ENV = "STREAM_LOCAL_CHAOS"
@@ -85,6 +92,7 @@ _ALIASES = {
     "bursts": "burst_rate",
     "error": "error_rate",
     "denied": "error_rate",
+    "partial": "partial_rate",
 }
 
 
@@ -111,6 +119,7 @@ class Chaos:
         burst_rate: float = 0.0,
         burst_calls: int = 4,
         error_rate: float = 0.0,
+        partial_rate: float = 0.0,
         functions: Sequence[str] = ("*",),
     ) -> None:
         for name, rate in (
@@ -120,6 +129,7 @@ class Chaos:
             ("after_share", after_share),
             ("burst_rate", burst_rate),
             ("error_rate", error_rate),
+            ("partial_rate", partial_rate),
         ):
             if not 0.0 <= float(rate) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, not {rate!r}")
@@ -134,6 +144,7 @@ class Chaos:
         self.burst_rate = float(burst_rate)
         self.burst_calls = int(burst_calls)
         self.error_rate = float(error_rate)
+        self.partial_rate = float(partial_rate)
         self.functions = tuple(functions)
         self.seed = random.SystemRandom().randrange(2**32) if seed is None else int(seed)
         self._lock = threading.Lock()
@@ -146,7 +157,8 @@ class Chaos:
     @classmethod
     def parse(cls, text: str) -> Chaos:
         """``"0.05"`` (handler errors, throttling and duplicates at 5 %) or ``"handler=0.05,
-        throttle=0.02,duplicate=0.05,burst=0.001,error=0.001,seed=7,after=0.5"`` (the keyword
+        throttle=0.02,duplicate=0.05,burst=0.001,error=0.001,partial=0.05,seed=7,after=0.5"``
+        (the keyword
         names of ``Chaos`` work too)."""
         text = text.strip()
         try:
@@ -177,6 +189,7 @@ class Chaos:
             "burst_rate": self.burst_rate,
             "burst_calls": self.burst_calls,
             "error_rate": self.error_rate,
+            "partial_rate": self.partial_rate,
             "functions": list(self.functions),
         }
 
@@ -190,7 +203,11 @@ class Chaos:
         """The environment that turns on ``WorkerChaos`` in ``function``'s worker process
         (its ``start``-th process: each gets its own generator)."""
         if not self.applies_to(function) or not (
-            self.handler_error_rate or self.throttle_rate or self.burst_rate or self.error_rate
+            self.handler_error_rate
+            or self.throttle_rate
+            or self.burst_rate
+            or self.error_rate
+            or self.partial_rate
         ):
             return {}
         return {
@@ -202,6 +219,7 @@ class Chaos:
                     "burst_rate": self.burst_rate,
                     "burst_calls": self.burst_calls,
                     "error_rate": self.error_rate,
+                    "partial_rate": self.partial_rate,
                     "seed": f"{self.seed}:{function}:{start}",
                 }
             )
@@ -252,7 +270,9 @@ class Chaos:
     def counts(self) -> dict[str, int]:
         """Injections so far: ``handler_errors`` (``_before``/``_after`` the handler ran),
         ``throttles`` (every throttled call), ``throttle_bursts`` (bursts started),
-        ``aws_errors`` (calls denied), ``duplicate_deliveries`` and ``duplicate_records``."""
+        ``aws_errors`` (calls denied), ``partial_failures`` (batch requests with failed
+        entries) and ``partial_entries`` (the entries), ``duplicate_deliveries`` and
+        ``duplicate_records``."""
         with self._lock:
             counts = Counter(self._counts)
         result = {
@@ -261,6 +281,8 @@ class Chaos:
             "throttles": counts["throttles"],
             "throttle_bursts": counts["throttle_bursts"],
             "aws_errors": counts["aws_errors"],
+            "partial_failures": counts["partial_failures"],
+            "partial_entries": counts["partial_entries"],
             "duplicate_deliveries": counts["duplicate_deliveries"],
             "duplicate_records": counts["duplicate_records"],
         }
@@ -278,6 +300,7 @@ class Chaos:
             f"({c['handler_errors_before']} before, {c['handler_errors_after']} after the "
             f"handler ran), {c['throttles']} throttled AWS calls ({c['throttle_bursts']} bursts), "
             f"{c['aws_errors']} denied AWS calls, "
+            f"{c['partial_failures']} partial batch failures ({c['partial_entries']} entries), "
             f"{c['duplicate_deliveries']} duplicate deliveries ({c['duplicate_records']} records)"
         )
 
@@ -290,14 +313,15 @@ _FIELDS: dict[str, Callable[[str], Any]] = {
     "burst_rate": float,
     "burst_calls": int,
     "error_rate": float,
+    "partial_rate": float,
     "seed": int,
     "functions": lambda text: tuple(p for p in text.split("|") if p),
 }
 
 
 class WorkerChaos:
-    """The worker process's half: handler errors, throttled and denied AWS calls
-    (thread-safe)."""
+    """The worker process's half: handler errors, throttled and denied AWS calls, partial
+    failures of batch writes (thread-safe)."""
 
     def __init__(
         self,
@@ -308,10 +332,12 @@ class WorkerChaos:
         burst_rate: float = 0.0,
         burst_calls: int = 4,
         error_rate: float = 0.0,
+        partial_rate: float = 0.0,
         seed: Any = None,
     ) -> None:
         self.handler_error_rate = handler_error_rate
         self.error_rate = error_rate
+        self.partial_rate = partial_rate
         self.throttle_rate = throttle_rate
         self.after_share = after_share
         self.burst_rate = burst_rate
@@ -319,7 +345,8 @@ class WorkerChaos:
         self.rng = random.Random(seed)
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
-        self._local = threading.local()  # .bursts: operation -> calls still to throttle
+        # .bursts: operation -> calls still to throttle; .dropped: operation -> Dropped
+        self._local = threading.local()
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> WorkerChaos | None:
@@ -356,20 +383,25 @@ class WorkerChaos:
     # ---- throttling and AWS errors -----------------------------------------------------------
 
     def install(self) -> None:
-        """Throttle and deny AWS calls of every botocore session created from now on (call it
-        before the handler creates its first client)."""
-        if not (self.throttle_rate or self.burst_rate or self.error_rate):
-            return
+        """Throttle and deny AWS calls, and fail entries of batch calls, of every botocore
+        session created from now on (call it before the handler creates its first client)."""
         from botocore import handlers
 
-        handlers.BUILTIN_HANDLERS.append(("before-call", self.before_call))
+        if self.throttle_rate or self.burst_rate or self.error_rate:
+            handlers.BUILTIN_HANDLERS.append(("before-call", self.before_call))
+        if self.partial_rate:
+            handlers.BUILTIN_HANDLERS.append(
+                ("before-parameter-build", self.before_parameter_build)
+            )
+            handlers.BUILTIN_HANDLERS.append(("after-call", self.after_call))
 
     def uninstall(self) -> None:
         """Undo ``install`` for sessions created from now on (tests)."""
         from botocore import handlers
 
+        ours = (self.before_call, self.before_parameter_build, self.after_call)
         handlers.BUILTIN_HANDLERS[:] = [
-            spec for spec in handlers.BUILTIN_HANDLERS if spec[1:2] != (self.before_call,)
+            spec for spec in handlers.BUILTIN_HANDLERS if spec[1] not in ours
         ]
 
     def call(self, operation: str) -> str | None:
@@ -420,6 +452,53 @@ class WorkerChaos:
             "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": {}, "RetryAttempts": 0},
         }
         return AWSResponse("", status, {}, _NoBody()), parsed
+
+    # ---- partial failures of batch calls ----------------------------------------------------
+
+    def before_parameter_build(
+        self, params: dict[str, Any] | None = None, model: Any = None, **_: Any
+    ) -> None:
+        """botocore hook: at ``partial_rate``, take some entries out of a batch request."""
+        if model is None or params is None:
+            return
+        operation = f"{model.service_model.service_name}.{model.name}"
+        if operation not in OPERATIONS:
+            return
+        dropped: dict[str, Dropped] = self._local.__dict__.setdefault("dropped", {})
+        dropped.pop(operation, None)  # a call that raised before its answer left one
+        with self._lock:
+            hit = self._draw(self.partial_rate)
+        if hit:
+            taken = drop(operation, params, self._pick)
+            if taken is not None:
+                dropped[operation] = taken
+
+    def after_call(
+        self, http_response: Any = None, parsed: Any = None, model: Any = None, **_: Any
+    ) -> None:
+        """botocore hook: the entries taken out answer as failed. A call that failed as a
+        whole (a throttle, say) is retried whole by its caller, so nothing is written."""
+        if model is None:
+            return
+        operation = f"{model.service_model.service_name}.{model.name}"
+        taken = self._local.__dict__.get("dropped", {}).pop(operation, None)
+        status = getattr(http_response, "status_code", 500)
+        if taken is None or not isinstance(parsed, dict) or status >= 300:
+            return
+        entries = restore(taken, parsed)
+        with self._lock:
+            self._counts["partial_failures"] += 1
+            self._counts["partial_entries"] += entries
+
+    def _pick(self, count: int) -> list[int]:
+        """About a third of ``count`` entries, at least one, never all."""
+        with self._lock:
+            failing = [i for i in range(count) if self.rng.random() < 1 / 3]
+            if not failing:
+                failing = [self.rng.randrange(count)]
+            elif len(failing) == count:
+                failing.pop(self.rng.randrange(count))
+        return failing
 
     # ---- counts ----------------------------------------------------------------------------
 

@@ -356,7 +356,8 @@ def parser() -> argparse.ArgumentParser:
             type=_chaos,
             metavar="SPEC",
             help="inject failures: 0.05 (handler errors, throttling, duplicates at 5%%) or "
-            "handler=0.05,throttle=0.02,duplicate=0.05,burst=0.001,seed=7 (stream_local/chaos.py)",
+            "handler=0.05,throttle=0.02,duplicate=0.05,burst=0.001,partial=0.1,seed=7 "
+            "(stream_local/chaos.py)",
         )
 
     up = command("up", cmd_up, "moto + every service + the runtime, until Ctrl-C")
