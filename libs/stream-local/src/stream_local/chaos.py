@@ -199,9 +199,11 @@ class Chaos:
     def applies_to(self, function: str) -> bool:
         return any(fnmatch.fnmatchcase(function, p) for p in self.functions)
 
-    def worker_env(self, function: str, start: int) -> dict[str, str]:
+    def worker_env(self, function: str, start: int, instance: int = 0) -> dict[str, str]:
         """The environment that turns on ``WorkerChaos`` in ``function``'s worker process
-        (its ``start``-th process: each gets its own generator)."""
+        (the ``start``-th process of its ``instance``-th concurrent worker: each gets its own
+        generator)."""
+        name = function if not instance else f"{function}#{instance}"
         if not self.applies_to(function) or not (
             self.handler_error_rate
             or self.throttle_rate
@@ -220,7 +222,7 @@ class Chaos:
                     "burst_calls": self.burst_calls,
                     "error_rate": self.error_rate,
                     "partial_rate": self.partial_rate,
-                    "seed": f"{self.seed}:{function}:{start}",
+                    "seed": f"{self.seed}:{name}:{start}",
                 }
             )
         }

@@ -90,6 +90,7 @@ def _options(args: argparse.Namespace) -> RuntimeOptions:
         firehose_interval_cap=args.firehose_interval,
         watch_faults=True,
         chaos=args.chaos,
+        concurrency=args.concurrency,
     )
 
 
@@ -327,6 +328,14 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("services", nargs="*", help="service folders (default: services/*)")
         sub.add_argument("--stage", default="local")
         sub.add_argument("--rest-port", type=int, default=3000, help="REST API port (3000)")
+        sub.add_argument(
+            "--concurrency",
+            type=int,
+            default=4,
+            metavar="N",
+            help="concurrent invocations (worker processes) per function, unless it has "
+            "reservedConcurrency (4)",
+        )
         sub.add_argument(
             "--lambda-port",
             type=int,

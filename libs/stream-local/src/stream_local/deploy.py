@@ -240,6 +240,7 @@ def _functions(cloud: Cloud, plan: Mapping[str, Any], package: Package) -> list[
                 "environment": (config.get("Environment") or {}).get("Variables") or {},
                 "service_dir": str(package.service_dir),
                 "events": [_event_summary(e) for e in spec.get("events") or []],
+                "reserved_concurrency": spec.get("reservedConcurrency"),
             }
         )
     return functions

@@ -3,12 +3,12 @@
 >>> runtime = Runtime(cloud, Registry.load(cloud))        # doctest: +SKIP
 >>> runtime.start(); ...; runtime.stop()                   # doctest: +SKIP
 
-It owns one warm worker per function (``worker.py``), one poller per stream shard and per
-SQS queue of the event source mappings (``pollers/``), one router per EventBridge rule tap
-(``eventbridge.py``), asynchronous invocations with Lambda's retries, Firehose delivery
-streams (``firehose.py``), the TTL sweeper (``ttl.py``), the REST APIs (``rest.py``) and
-Lambda's Invoke API (``lambda_api.py``). Every delivery is written to the live log
-(``log.py``).
+It owns the warm workers of each function, one per concurrent invocation (``pool.py``,
+``worker.py``), one poller per stream shard and per SQS queue of the event source mappings
+(``pollers/``), one router per EventBridge rule tap (``eventbridge.py``), asynchronous
+invocations with Lambda's retries, Firehose delivery streams (``firehose.py``), the TTL
+sweeper (``ttl.py``), the REST APIs (``rest.py``) and Lambda's Invoke API
+(``lambda_api.py``). Every delivery is written to the live log (``log.py``).
 """
 
 from __future__ import annotations
@@ -34,13 +34,14 @@ from .pollers.dynamodb_streams import DynamoDBStreamSource
 from .pollers.kinesis import KinesisSource
 from .pollers.shard import ShardPoller, ShardSource
 from .pollers.sqs import SqsPoller
+from .pool import FunctionPool
 from .registry import EventSourceMapping, Registry, function_name_of
 from .rest import RestServer, routes_of
 from .schedule import ScheduleRunner
 from .sns import SnsTap
 from .ttl import TtlLedger, TtlSweeper
 from .watch import FaultWatcher
-from .worker import InlineWorker, Invocation, Worker
+from .worker import FunctionSpec, InlineWorker, Invocation, Worker
 
 __all__ = ["Clock", "Runtime", "RuntimeOptions", "wait_for"]
 
@@ -73,6 +74,8 @@ class RuntimeOptions:
     firehose_interval_cap: float | None = None  # shorten long Firehose buffer intervals
     rest_port: int | None = None  # serve http/httpApi functions here (0: any free port)
     rest_host: str = "127.0.0.1"
+    # concurrent invocations (worker processes) per function, unless it has reservedConcurrency
+    concurrency: int = 4
     lambda_port: int | None = None  # serve Lambda's Invoke API here (0: any free port)
     lambda_host: str = "127.0.0.1"
     watch_faults: bool = False  # print every fault event on the buses (stream-local up)
@@ -96,7 +99,7 @@ class Runtime:
         self.log = log or DeliveryLog()
         self.clock = clock or Clock()
         self.options = options or RuntimeOptions()
-        self.workers: dict[str, Worker | InlineWorker] = {}
+        self.workers: dict[str, FunctionPool] = {}
         self.pollers: list[PollerThread] = []
         self._running: dict[str, list[PollerThread]] = {}
         self._lock = threading.Lock()
@@ -110,24 +113,40 @@ class Runtime:
 
     # ---- invoking -----------------------------------------------------------------------
 
-    def worker(self, function: str) -> Worker | InlineWorker:
+    def worker(self, function: str) -> FunctionPool:
+        """The warm workers of ``function`` (``pool.py``), made on first use."""
         name = function_name_of(function)
         with self._lock:
             if self._stopped:
                 raise RuntimeError("the runtime is stopped")
-            worker = self.workers.get(name)
-            if worker is None:
-                spec = self.registry.function(name)
-                kind = InlineWorker if name in self.options.inline else Worker
-                worker = self.workers[name] = kind(
-                    spec,
-                    self._worker_env(),
-                    python=self.options.python,
-                    on_log=self.log.function_output,
-                    interactive=name in self.options.interactive,
-                    chaos=self.options.chaos,
-                )
-            return worker
+            pool = self.workers.get(name)
+            if pool is None:
+                pool = self.workers[name] = self._pool(self.registry.function(name))
+            return pool
+
+    def _pool(self, spec: FunctionSpec) -> FunctionPool:
+        env = self._worker_env()
+        inline = spec.name in self.options.inline
+        interactive = spec.name in self.options.interactive
+
+        def make(instance: int) -> Worker | InlineWorker:
+            if inline:
+                return InlineWorker(spec, env)
+            return Worker(
+                spec,
+                env,
+                python=self.options.python,
+                on_log=self.log.function_output,
+                interactive=interactive,
+                chaos=self.options.chaos,
+                instance=instance,
+            )
+
+        # one at a time: a shared terminal, or one import of the handler in this process
+        limit = (
+            1 if inline or interactive else spec.reserved_concurrency or self.options.concurrency
+        )
+        return FunctionPool(make, limit=max(1, limit))
 
     def _worker_env(self) -> dict[str, str]:
         env = self.cloud.process_env()

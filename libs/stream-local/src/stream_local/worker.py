@@ -54,6 +54,7 @@ class FunctionSpec:
     environment: dict[str, str] = field(default_factory=dict)
     service: str = ""
     events: list[dict[str, Any]] = field(default_factory=list)
+    reserved_concurrency: int | None = None  # serverless ``reservedConcurrency``
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], service: str = "") -> FunctionSpec:
@@ -68,6 +69,7 @@ class FunctionSpec:
             environment=dict(data.get("environment") or {}),
             service=service,
             events=list(data.get("events") or []),
+            reserved_concurrency=data.get("reserved_concurrency"),
         )
 
 
@@ -127,9 +129,11 @@ class Worker:
         on_log: LogSink | None = None,
         interactive: bool = False,
         chaos: Chaos | None = None,
+        instance: int = 0,
     ) -> None:
         self.spec = spec
         self.env = lambda_environment(spec, cloud_env)
+        self.instance = instance  # which of the function's concurrent workers (pool.py)
         self.python = python or sys.executable
         self.on_log = on_log
         self.interactive = interactive
@@ -203,7 +207,7 @@ class Worker:
         response_r, response_w = os.pipe()
         env = {**self.env, "STREAM_LOCAL_FDS": f"{request_r},{response_w}"}
         if self.chaos is not None:  # STREAM_LOCAL_CHAOS: this process's generator and rates
-            env.update(self.chaos.worker_env(self.spec.name, self.starts + 1))
+            env.update(self.chaos.worker_env(self.spec.name, self.starts + 1, self.instance))
         stdio = None if self.interactive else subprocess.PIPE
         self.process = subprocess.Popen(
             [self.python, "-m", "stream_local._bootstrap"],
