@@ -117,12 +117,36 @@ def test_up_runs_the_service_until_interrupted(tmp_path):
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 204
+        # `invoke` goes through up's Invoke API: up's warm worker, in up's live log
+        assert (tmp_path / ".stream-local" / "lambda-endpoint").read_text() == url
+        invoked = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "stream_local.cli",
+                "invoke",
+                "sl-fixture-hub-local-listener",
+                '{"Records": []}',
+            ],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert invoked.returncode == 0, invoked.stderr
+        assert json.loads(invoked.stdout) == {"batchItemFailures": []}
+        assert wait_for(
+            lambda: [line for line in lines if "lambda:Invoke" in line and "listener" in line],
+            timeout=10,
+        ), lines
     finally:
         process.send_signal(signal.SIGINT)
         code = process.wait(timeout=30)
     assert code == 0, lines
     assert any("==> stopping" in line for line in lines)
     assert not (tmp_path / ".stream-local" / "endpoint").exists()
+    assert not (tmp_path / ".stream-local" / "lambda-endpoint").exists()
     steps = [line.split(" (")[0].strip() for line in lines if line.startswith("==> ")]
     assert steps[1:4] == [
         "==> packaging hub",
@@ -133,10 +157,16 @@ def test_up_runs_the_service_until_interrupted(tmp_path):
 
 @pytest.mark.integration
 def test_invoke_runs_one_function_of_the_running_system(
-    cloud, journal, journal_function, registry_of, capsys
+    cloud, journal, journal_function, registry_of, capsys, tmp_path, monkeypatch
 ):
     registry = registry_of("cli-invoke", [journal_function("fn-cli-invoke", journal)])
     registry.save(cloud)
+    # an `up` of this system that died without cleaning up: its Invoke API does not answer,
+    # so `invoke` runs the function itself
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".stream-local").mkdir()
+    (tmp_path / ".stream-local" / "endpoint").write_text(cloud.endpoint)
+    (tmp_path / ".stream-local" / "lambda-endpoint").write_text("http://127.0.0.1:9")
     try:
         code = main(["invoke", "fn-cli-invoke", '{"n": 5}', "--endpoint", cloud.endpoint])
         assert code == 0
