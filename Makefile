@@ -110,9 +110,11 @@ package-services: wheel node ## serverless package every services/* (STAGE=local
 		(cd $$d && ../../node_modules/.bin/serverless package --stage $(STAGE)) || exit 1; \
 	done
 
-test: venv node wheel ## ruff, then every test (pytest)
+test: venv node wheel $(VENV)/.typecheck ## ruff, mypy, then every test (pytest)
 	@echo "==> ruff check"
 	@$(BIN)/ruff check .
+	@echo "==> mypy $(TYPECHECK_PATHS)"
+	@$(BIN)/mypy $(TYPECHECK_PATHS)
 	@echo "==> pytest"
 	@$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -128,7 +130,7 @@ fmt: venv ## ruff format + ruff check --fix (rewrites files)
 # The packages' sources (settings: [tool.mypy] in the root pyproject.toml).
 TYPECHECK_PATHS := libs/stream-core/src libs/stream-local/src
 
-typecheck: $(VENV)/.typecheck ## mypy on libs/stream-core/src and libs/stream-local/src (optional, not part of test)
+typecheck: $(VENV)/.typecheck ## mypy on libs/stream-core/src and libs/stream-local/src (make test runs it too)
 	@echo "==> mypy $(TYPECHECK_PATHS)"
 	@$(BIN)/mypy $(TYPECHECK_PATHS)
 
