@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from stream_core.connectors import RetryPolicy, SqsConnector
-from stream_core.connectors.sqs import MAX_REQUEST_BYTES, message_size
+from stream_core.connectors.sqs import MAX_MESSAGE_BYTES, MAX_REQUEST_BYTES, message_size
 from stream_core.errors import RetryableError
 
 NO_WAIT = RetryPolicy(max_attempts=4, base_delay=0)
@@ -83,23 +83,29 @@ def test_messages_and_attributes_arrive(client, queue_url, hooks):
     assert entries[0] == {**entry(0), "MessageAttributes": attributes}  # no Id added to input
 
 
-def test_an_entry_just_under_256_kb_goes_alone(client, queue_url, hooks):
+def test_requests_carry_up_to_1_mib_of_messages(client, queue_url, hooks):
     sent = hooks.requests(client, "SendMessageBatch")
-    big = entry(1, MAX_REQUEST_BYTES - 50)
-    assert message_size(big) == MAX_REQUEST_BYTES - 50
+    assert MAX_REQUEST_BYTES == 1024 * 1024 and MAX_MESSAGE_BYTES == 256 * 1024
+    big = entry(1, MAX_MESSAGE_BYTES - 50)  # just under a message's limit
+    assert message_size(big) == MAX_MESSAGE_BYTES - 50
     queue = connector(client, queue_url, max_in_flight=1)
-    assert queue.send_message_batch([entry(0, 100), big, entry(2, 100), entry(3, 100)]) == []
-    assert [len(params["Entries"]) for params in sent] == [1, 1, 2]
-    assert [len(b) for b in bodies(client, queue_url)] == [100, MAX_REQUEST_BYTES - 50, 100, 100]
+    # ten messages of 100 KiB: 1,000 KiB, one request (the 256 KiB rule of old took four)
+    assert queue.send_message_batch([entry(i, 100 * 1024) for i in range(10)]) == []
+    # four messages just under 256 KiB fill a request; the fifth goes in the next one
+    assert queue.send_message_batch([big] * 5) == []
+    assert [len(params["Entries"]) for params in sent] == [10, 4, 1]
+    assert sorted(len(b) for b in bodies(client, queue_url)) == [100 * 1024] * 10 + [
+        MAX_MESSAGE_BYTES - 50
+    ] * 5
 
 
 def test_an_entry_over_the_limit_fails_alone_without_a_call(client, queue_url, hooks):
     sent = hooks.requests(client, "SendMessageBatch")
     tipped = {
-        **entry(1, MAX_REQUEST_BYTES - 10),
+        **entry(1, MAX_MESSAGE_BYTES - 10),
         "MessageAttributes": {"pad": {"DataType": "String", "StringValue": "0123456789"}},
     }
-    assert message_size(tipped) == MAX_REQUEST_BYTES - 10 + 3 + 6 + 10
+    assert message_size(tipped) == MAX_MESSAGE_BYTES - 10 + 3 + 6 + 10
     queue = connector(client, queue_url)
     failed = queue.send_message_batch([entry(0), tipped, entry(2)])
     assert [(f.index, f.code, f.retryable) for f in failed] == [(1, "EntryTooLarge", False)]
@@ -107,8 +113,11 @@ def test_an_entry_over_the_limit_fails_alone_without_a_call(client, queue_url, h
     assert bodies(client, queue_url) == ["m0000", "m0002"]
 
 
-def test_max_request_bytes_can_be_raised_to_1_mib(client, queue_url):
-    queue = connector(client, queue_url, max_request_bytes=1024 * 1024)
+def test_messages_up_to_1_mib_for_a_queue_that_allows_them(client, queue_url):
+    assert connector(client, queue_url).send_message_batch([entry(0, 300 * 1024)])[0].code == (
+        "EntryTooLarge"
+    )
+    queue = connector(client, queue_url, max_message_bytes=1024 * 1024)
     assert queue.send_message_batch([entry(0, 300 * 1024)]) == []
     assert [len(b) for b in bodies(client, queue_url)] == [300 * 1024]
 

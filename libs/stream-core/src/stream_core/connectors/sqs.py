@@ -1,15 +1,16 @@
 """SQS connector: ``SendMessageBatch`` batched to the API's limits, with retries.
 
-* at most 10 entries and 256 KiB per request (a message's size is its body plus its
-  message attributes' names, types and values, as SQS counts it);
+* at most 10 entries and 1 MiB per request, and 256 KiB per message (a message's size is
+  its body plus its message attributes' names, types and values, as SQS counts it);
 * requests run concurrently, at most ``max_in_flight`` at a time;
 * an entry without an ``Id`` gets one (its position in the request); failures in the
   response's ``Failed`` list are matched by ``Id``: ``SenderFault: true`` fails at once,
   the service's own faults are retried alone with jittered backoff;
 * what still fails comes back as ``FailedEntry`` values, by input position.
 
-SQS has taken messages up to 1 MiB since 2025; pass ``max_request_bytes=1024 * 1024`` to
-use that (the default keeps the older 256 KiB, which every queue accepts).
+A SendMessageBatch request may carry 1 MiB in all (since 2025), so ten messages of 100 KiB
+go in one request. A message is held to 256 KiB, the default ``MaximumMessageSize`` of a
+queue; for a queue that allows more (up to 1 MiB), pass ``max_message_bytes``.
 
 >>> queue = SqsConnector("https://sqs.us-east-1.amazonaws.com/123456789012/orders")
 >>> failed = queue.send_message_batch([{"MessageBody": '{"id":"1"}'}])  # doctest: +SKIP
@@ -36,6 +37,7 @@ from ._retry import Caller, RetryPolicy
 
 __all__ = [
     "MAX_ENTRIES_PER_REQUEST",
+    "MAX_MESSAGE_BYTES",
     "MAX_REQUEST_BYTES",
     "FailedEntry",
     "SqsConnector",
@@ -43,7 +45,8 @@ __all__ = [
 ]
 
 MAX_ENTRIES_PER_REQUEST = 10
-MAX_REQUEST_BYTES = 256 * 1024
+MAX_REQUEST_BYTES = 1024 * 1024  # SendMessageBatch, all entries together
+MAX_MESSAGE_BYTES = 256 * 1024  # a queue's default MaximumMessageSize (at most 1 MiB)
 
 
 def message_size(entry: Mapping[str, Any]) -> int:
@@ -74,6 +77,7 @@ class SqsConnector:
         retry: RetryPolicy | None = None,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
         max_request_bytes: int = MAX_REQUEST_BYTES,
+        max_message_bytes: int = MAX_MESSAGE_BYTES,
     ) -> None:
         self.queue_url = queue_url
         self._client = client
@@ -83,6 +87,7 @@ class SqsConnector:
             self._send,
             max_entries=MAX_ENTRIES_PER_REQUEST,
             max_bytes=max_request_bytes,
+            max_entry_bytes=min(max_message_bytes, max_request_bytes),
             size_of=message_size,
             retry=self._caller.retry,
             max_in_flight=max_in_flight,

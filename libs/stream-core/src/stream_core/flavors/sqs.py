@@ -19,11 +19,11 @@ Rule fields:
 ...                         "MessageGroupId": uow["event"]["partition_key"]}}  # doctest: +SKIP
 
 The entries of all the rule's UOWs are sent together when the batch is in, through
-``SqsConnector.send_message_batch`` (10 entries / 256 KB per request, requests concurrent
-up to ``max_in_flight``, failed entries retried alone). The UOWs whose entries were all
-sent come out carrying ``sqs_entries``; a UOW with an entry rejected for good becomes a
-fault, one still failing transiently after the retries goes back to Lambda. An exception in
-``to_sqs`` faults that UOW only.
+``SqsConnector.send_message_batch`` (10 entries / 1 MiB per request, 256 KiB a message;
+requests concurrent up to ``max_in_flight``, failed entries retried alone). The UOWs whose
+entries were all sent come out carrying ``sqs_entries``; a UOW with an entry rejected for
+good becomes a fault, one still failing transiently after the retries goes back to Lambda.
+An exception in ``to_sqs`` faults that UOW only.
 """
 
 from __future__ import annotations
