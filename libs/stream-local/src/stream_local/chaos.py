@@ -96,6 +96,12 @@ _ALIASES = {
 }
 
 
+#: ``Chaos.config`` keys the worker process has no use for (pollers' draws, the patterns).
+_RUNTIME_ONLY = ("duplicate_rate", "functions")
+#: The worker's injections: with all of them at 0 it gets no ``WorkerChaos``.
+_WORKER_RATES = ("handler_error_rate", "throttle_rate", "burst_rate", "error_rate", "partial_rate")
+
+
 class ChaosError(RuntimeError):
     """The error a chaos-failed invocation raises (the name shows in the live log)."""
 
@@ -203,29 +209,12 @@ class Chaos:
         """The environment that turns on ``WorkerChaos`` in ``function``'s worker process
         (the ``start``-th process of its ``instance``-th concurrent worker: each gets its own
         generator)."""
-        name = function if not instance else f"{function}#{instance}"
-        if not self.applies_to(function) or not (
-            self.handler_error_rate
-            or self.throttle_rate
-            or self.burst_rate
-            or self.error_rate
-            or self.partial_rate
-        ):
+        # the worker's half: everything but what the pollers and the runtime decide
+        settings = {k: v for k, v in self.config().items() if k not in _RUNTIME_ONLY}
+        if not self.applies_to(function) or not any(settings[k] for k in _WORKER_RATES):
             return {}
-        return {
-            ENV: json.dumps(
-                {
-                    "handler_error_rate": self.handler_error_rate,
-                    "throttle_rate": self.throttle_rate,
-                    "after_share": self.after_share,
-                    "burst_rate": self.burst_rate,
-                    "burst_calls": self.burst_calls,
-                    "error_rate": self.error_rate,
-                    "partial_rate": self.partial_rate,
-                    "seed": f"{self.seed}:{name}:{start}",
-                }
-            )
-        }
+        name = function if not instance else f"{function}#{instance}"
+        return {ENV: json.dumps({**settings, "seed": f"{self.seed}:{name}:{start}"})}
 
     # ---- the pollers' draws ---------------------------------------------------------------
 
