@@ -44,7 +44,6 @@ import urllib.request
 import uuid
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -58,8 +57,6 @@ PAYMENT_TIMEOUT_SECONDS = 900  # control's default (params.paymentTimeoutSeconds
 FINAL = {"READY", "PAYMENT_TIMEOUT"}
 FINAL_EVENTS = {"order-ready": "READY", "order-payment-timeout": "PAYMENT_TIMEOUT"}
 
-SERVICES_DIR = Path(__file__).resolve().parents[2]
-SERVICES = ["event-hub", "event-lake-s3", "event-fault-monitor", "rest-bff", "control"]
 STAGE = "local"
 ORDERS_TABLE = f"rest-bff-{STAGE}-orders"
 EVENTS_TABLE = f"control-{STAGE}-events"
@@ -141,25 +138,9 @@ def chaos():
 
 
 @pytest.fixture(scope="module")
-def chaotic(packaged, chaos, tally):
+def chaotic(five_services, chaos, tally):
     """The five services on a moto server of their own, with chaos on."""
-    from stream_local.local import LocalSystem
-    from stream_local.runtime import RuntimeOptions
-
-    packages = {name: packaged(name) for name in SERVICES}  # serverless, cached
-    local = LocalSystem(
-        [SERVICES_DIR / name for name in SERVICES],
-        options=RuntimeOptions(
-            rest_port=0,
-            lambda_port=0,
-            ttl_interval=1.0,
-            firehose_interval_cap=2.0,
-            chaos=chaos,
-        ),
-        log=tally.log(),
-        out_dirs={name: package.out_dir for name, package in packages.items()},
-        say=lambda _: None,
-    )
+    local = five_services(tally.log(), ttl_interval=1.0, chaos=chaos)
     with local:
         # The faults queue retries a failed batch after its visibility timeout: 180 s
         # (six times the function's timeout, as AWS advises). Compressed here like
@@ -410,21 +391,10 @@ class FaultDesk:
     command does). Chaos is still on, so a resubmission can fail again; the fault then
     stays open (or is re-opened) and is tried again later."""
 
-    def __init__(self, local: Any, monkeypatch: Any) -> None:
+    def __init__(self, local: Any, boto3_at: Any) -> None:
         from event_fault_monitor.store import FaultStore
 
-        # the store's connectors (boto3 in this process) talk to this system's moto
-        monkeypatch.setenv("AWS_ENDPOINT_URL", local.cloud.endpoint)
-        monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", local.runtime.lambda_api.url)
-        for name, value in (
-            ("AWS_ACCESS_KEY_ID", "testing"),
-            ("AWS_SECRET_ACCESS_KEY", "testing"),
-            ("AWS_REGION", local.cloud.region),
-            ("AWS_DEFAULT_REGION", local.cloud.region),
-        ):
-            monkeypatch.setenv(name, value)
-        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
-            monkeypatch.delenv(name, raising=False)
+        boto3_at(local)  # the store's connectors and resubmit's Invoke: this system
         outputs = local.cloud.client("cloudformation").describe_stacks(
             StackName=f"event-fault-monitor-{STAGE}"
         )["Stacks"][0]["Outputs"]
@@ -454,10 +424,10 @@ class FaultDesk:
 # ---- the test -----------------------------------------------------------------------------
 
 
-def test_no_order_is_lost_or_decided_twice_under_chaos(chaotic, chaos, tally, monkeypatch, capsys):
+def test_no_order_is_lost_or_decided_twice_under_chaos(chaotic, chaos, tally, boto3_at, capsys):
     progress = Progress(chaotic, tally)
     try:
-        report = check_no_loss(chaotic, chaos, tally, monkeypatch, progress)
+        report = check_no_loss(chaotic, chaos, tally, boto3_at, progress)
         with capsys.disabled():  # the counts, in `make test`'s output too
             print("\n" + summary(report))
     finally:
@@ -472,10 +442,10 @@ def test_no_order_is_lost_or_decided_twice_under_chaos(chaotic, chaos, tally, mo
                     )
 
 
-def check_no_loss(local: Any, chaos: Any, tally: Tally, monkeypatch: Any, progress: Progress):
+def check_no_loss(local: Any, chaos: Any, tally: Tally, boto3_at: Any, progress: Progress):
     rng = random.Random(SEED)
     client = Client(local.runtime.rest.url)
-    desk = FaultDesk(local, monkeypatch)
+    desk = FaultDesk(local, boto3_at)
     timings: dict[str, float] = {}
     started = time.monotonic()
 
